@@ -1,0 +1,100 @@
+"""Turning a new feed entry into the article we store and post: page fetch, extraction, summary.
+
+Only articles that will actually be posted get their page fetched (recording a cold feed's 50 back-items must not
+fetch 50 pages from one site). A URL is fetched at most once however many feeds carry it: concurrent requests for
+the same URL share one fetch, and recent results are kept in a small bounded cache. A page that fails or has no
+article falls back to the feed's own text, with a log line and nothing shown to members.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import OrderedDict
+from collections.abc import Sequence
+
+from bot.config import ArticlesSection
+from bot.decide import NewArticle
+from bot.extract import Extracted, extract
+from bot.fetch import PAGE_ACCEPT, Fetcher, FetchError
+from bot.models import Article
+from bot.summarize import summarize
+from bot.urls import normalize_url
+
+log = logging.getLogger(__name__)
+
+_MIN_PAGE_TEXT = 200  # characters: less than this and the page was a teaser, a paywall or an error page
+
+
+class ArticleBuilder:
+    def __init__(self, fetcher: Fetcher | None, config: ArticlesSection, cache_size: int = 512) -> None:
+        self._fetcher = fetcher if config.fetch_pages else None
+        self._config = config
+        self._pages: OrderedDict[str, asyncio.Future[Extracted | None]] = OrderedDict()
+        self._cache_size = cache_size
+        self.pages_fetched = 0
+
+    async def page(self, url: str) -> Extracted | None:
+        """The extracted article at `url`, fetched once for every caller that asks while it is remembered."""
+        if self._fetcher is None:
+            return None
+        key = normalize_url(url)
+        future = self._pages.get(key)
+        if future is None:
+            future = asyncio.get_running_loop().create_future()
+            self._pages[key] = future
+            while len(self._pages) > self._cache_size:
+                self._pages.popitem(last=False)
+            try:
+                future.set_result(await self._fetch_page(url))
+            except BaseException as exc:
+                self._pages.pop(key, None)
+                future.set_exception(exc)
+                future.exception()  # mark retrieved: other waiters see it, nobody gets "never retrieved"
+                raise
+        else:
+            self._pages.move_to_end(key)
+        return await asyncio.shield(future)
+
+    async def _fetch_page(self, url: str) -> Extracted | None:
+        assert self._fetcher is not None
+        try:
+            result = await self._fetcher.get(url, accept=PAGE_ACCEPT)
+        except FetchError as exc:
+            log.info("article page %s not used: %s", url, exc.reason)
+            return None
+        self.pages_fetched += 1
+        if "html" not in result.content_type.lower() and not result.body.lstrip()[:1] == b"<":
+            log.info("article page %s not used: %s is not HTML", url, result.content_type or "unknown type")
+            return None
+        try:
+            return await asyncio.to_thread(extract, result.body, result.url)
+        except Exception:
+            log.exception("extracting %s failed", url)
+            return None
+
+    async def build_all(self, feed_id: int, source: str, items: Sequence[NewArticle]) -> list[Article]:
+        return list(await asyncio.gather(*(self.build(feed_id, source, item) for item in items)))
+
+    async def build(self, feed_id: int, source: str, item: NewArticle) -> Article:
+        entry = item.entry
+        page = await self.page(entry.link) if item.deliver_to and entry.link else None
+        use_page = page is not None and len(page.text) >= max(_MIN_PAGE_TEXT, len(item.text) // 2)
+        body = page.text if use_page and page else item.text
+        summary = self.summary(body)
+        return Article(
+            feed_id=feed_id,
+            key=item.key,
+            story_key=item.story_key,
+            url=entry.link,
+            title=entry.title or (page.title if page and page.title else "") or "Untitled",
+            summary=summary,
+            author=entry.author or (page.author if page else None),
+            published=entry.published or (page.published if page else None),
+            image=entry.image or (page.image if page else None),
+            source=source or (page.site_name if page and page.site_name else ""),
+            body=body,
+        )
+
+    def summary(self, text: str) -> str:
+        return summarize(text, max_sentences=self._config.summary_sentences, max_chars=self._config.summary_chars)

@@ -1,0 +1,133 @@
+"""Command line: `newsbot run | demo | preview | check-config | sync`.
+
+Errors the operator must fix (bad config, missing token) end the program with one clear line and exit code 2,
+before anything starts. The token never appears in output or logs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import signal
+import sys
+from collections.abc import Sequence
+
+from bot.config import Config, ConfigError, load_config, parse_config
+
+log = logging.getLogger("newsbot")
+
+
+def _setup_logging(level: str) -> None:
+    logging.basicConfig(level=getattr(logging, level.upper(), logging.INFO),
+                        format="%(asctime)s %(levelname)-7s %(name)s: %(message)s", stream=sys.stderr)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="newsbot", description="A Discord news bot that posts readable summaries.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("run", help="run the bot (with DISCORD_TOKEN) or a console dry run")
+    run.add_argument("-c", "--config", default="config.toml")
+    run.add_argument("--dry-run", action="store_true", help="print posts to the console instead of Discord")
+    run.add_argument("--once", action="store_true", help="with --dry-run: one round, drain the outbox, exit")
+    check = sub.add_parser("check-config", help="validate a config file and exit")
+    check.add_argument("-c", "--config", default="config.toml")
+    preview = sub.add_parser("preview", help="print the newest items of a feed or page as they would post")
+    preview.add_argument("url")
+    preview.add_argument("-c", "--config", default=None)
+    preview.add_argument("-n", "--count", type=int, default=3)
+    sub.add_parser("demo", help="serve a bundled news site on 127.0.0.1 and print what newsbot posts")
+    sync = sub.add_parser("sync", help="register slash commands with Discord now")
+    sync.add_argument("-c", "--config", default="config.toml")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        config = load_config(args.config) if getattr(args, "config", None) else parse_config({})
+    except ConfigError as exc:
+        print(f"newsbot: config error: {exc}", file=sys.stderr)
+        return 2
+    _setup_logging(config.bot.log_level)
+    try:
+        if args.command == "check-config":
+            print(f"{args.config}: OK ({len(config.feeds)} feeds in the file, database {config.database_path})")
+            return 0
+        if args.command == "demo":
+            from bot.demo import run_demo
+
+            return 0 if asyncio.run(run_demo()) else 1
+        if args.command == "preview":
+            return asyncio.run(_preview(config, args.url, args.count))
+        if args.command == "sync":
+            from bot.discordbot.client import sync_commands
+
+            return asyncio.run(sync_commands(config))
+        if args.dry_run:
+            return asyncio.run(_dry_run(config, once=args.once))
+        from bot.discordbot.client import run_bot
+
+        return asyncio.run(run_bot(config))
+    except ConfigError as exc:
+        print(f"newsbot: config error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+def _install_stop(stop: asyncio.Event) -> None:
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, stop.set)
+
+
+async def _dry_run(config: Config, *, once: bool) -> int:
+    from bot.console import ConsoleSink
+    from bot.runtime import open_services, run_loops, run_round, sync_config_feeds
+
+    if not config.feeds:
+        log.warning("no [[feeds]] in the config: nothing to poll (add one, or try `newsbot demo`)")
+    async with open_services(config) as services:
+        await sync_config_feeds(services)
+        if once:
+            checked, sent = await run_round(services, ConsoleSink())
+            log.info("dry run: checked %d feeds, printed %d posts", checked, sent)
+            return 0
+        stop = asyncio.Event()
+        _install_stop(stop)
+        log.info("dry run: polling %d configured feeds; Ctrl-C stops", len(config.feeds))
+        await run_loops(services, ConsoleSink(), stop)
+    return 0
+
+
+async def _preview(config: Config, url: str, count: int) -> int:
+    """Stores nothing: discovery, page fetch and summary run exactly as for a post, then print."""
+    from bot.articles import ArticleBuilder
+    from bot.console import format_post
+    from bot.decide import NewArticle, candidates
+    from bot.fetch import Fetcher
+    from bot.htmltext import html_to_text
+    from bot.poll import DiscoveryError, discover
+    from bot.render import render
+
+    async with Fetcher.open(config) as fetcher:
+        try:
+            found = await discover(fetcher, url, max_items=config.polling.max_items)
+        except DiscoveryError as exc:
+            print(f"newsbot: {exc}", file=sys.stderr)
+            return 1
+        builder = ArticleBuilder(fetcher, config.articles)
+        print(f"{found.parsed.title} — {found.url} ({found.parsed.kind}, {len(found.parsed.entries)} items)"
+              + (f", found on {found.via_page}" if found.via_page else ""))
+        for cand in candidates(found.parsed, 0)[:count]:
+            item = NewArticle(cand.entry, cand.key, cand.story_key, html_to_text(cand.entry.content_html), (0,))
+            article = await builder.build(0, found.parsed.title, item)
+            print(format_post(render(article), "preview"))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

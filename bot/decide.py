@@ -1,0 +1,102 @@
+"""Which entries of a fetched feed are new, and who gets each of them: pure decisions, no I/O.
+
+The poller asks the store which identities it already has, calls ``decide_new``, and hands the result to the store to
+write in one transaction. Keeping this pure means every rule about duplicates, floods and filters is tested with
+plain data.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from bot.htmltext import html_to_text
+from bot.models import Entry, Feed, ParsedFeed, Subscription
+from bot.urls import entry_key, link_key, story_key
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    entry: Entry
+    key: str
+    story_key: str
+
+
+@dataclass(frozen=True, slots=True)
+class NewArticle:
+    entry: Entry
+    key: str
+    story_key: str
+    text: str  # the feed's own text for the entry, plain
+    deliver_to: tuple[int, ...]  # subscription ids that should post it
+
+
+def candidates(parsed: ParsedFeed, feed_id: int) -> list[Candidate]:
+    """Identities for each entry, repaired where a feed reuses one guid for several items."""
+    keys = [entry_key(e) for e in parsed.entries]
+    counts = Counter(keys)
+    out: list[Candidate] = []
+    seen: set[str] = set()
+    for entry, key in zip(parsed.entries, keys, strict=True):
+        if counts[key] > 1:
+            key = link_key(entry) or key
+        if key in seen:
+            continue
+        seen.add(key)
+        out.append(Candidate(entry, key, story_key(entry, feed_id)))
+    return out
+
+
+def chronological(items: Sequence[Candidate]) -> list[Candidate]:
+    """Oldest first: by date when every item has one, else the reverse of document order (feeds list newest first)."""
+    if items and all(c.entry.published for c in items):
+        return sorted(items, key=lambda c: c.entry.published)  # type: ignore[arg-type,return-value]
+    return list(reversed(items))
+
+
+def _words(values: Iterable[str]) -> list[re.Pattern[str]]:
+    return [re.compile(rf"(?<!\w){re.escape(v.casefold())}(?!\w)") for v in values if v.strip()]
+
+
+def passes_filters(sub: Subscription, title: str, text: str) -> bool:
+    """Include words: at least one must appear; exclude words: none may. Whole words, any case."""
+    haystack = f"{title}\n{text}".casefold()
+    include = _words(sub.include_words)
+    if include and not any(p.search(haystack) for p in include):
+        return False
+    return not any(p.search(haystack) for p in _words(sub.exclude_words))
+
+
+def decide_new(
+    feed: Feed,
+    found: Sequence[Candidate],
+    known_keys: set[str],
+    known_stories: set[str],
+    subscriptions: Sequence[Subscription],
+    now: datetime,
+    *,
+    initial_posts: int,
+    max_age: timedelta,
+) -> list[NewArticle]:
+    """New articles, oldest first, each with the subscriptions that should post it.
+
+    - Known identity or known story (a feed that rotates guids) means seen: never posted again.
+    - Before the feed's first successful fetch, everything is recorded but only the newest `initial_posts` post.
+    - Items older than `max_age` are recorded, never posted; paused subscriptions skip what arrives meanwhile.
+    """
+    fresh = chronological([c for c in found if c.key not in known_keys and c.story_key not in known_stories])
+    postable = len(fresh) if feed.initialized else initial_posts
+    first_postable = max(0, len(fresh) - postable)
+    active = [s for s in subscriptions if s.paused_reason is None]
+    out: list[NewArticle] = []
+    for index, cand in enumerate(fresh):
+        text = html_to_text(cand.entry.content_html)
+        targets: tuple[int, ...] = ()
+        too_old = cand.entry.published is not None and cand.entry.published < now - max_age
+        if index >= first_postable and not too_old:
+            targets = tuple(s.id for s in active if passes_filters(s, cand.entry.title, text))
+        out.append(NewArticle(cand.entry, cand.key, cand.story_key, text, targets))
+    return out

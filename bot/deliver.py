@@ -1,0 +1,130 @@
+"""The outbox worker: pending deliveries become posts, in order per channel, each confirmed before it counts.
+
+A delivery is marked ``sent`` only after the sink returns, so a crash at any moment leaves it pending and it is sent
+again after restart; the sink's nonce (Discord's ``enforce_nonce``) turns that resend into the same message.
+Transient failures back off and keep the channel's later posts waiting behind them (order is kept); permanent ones
+pause the channel's subscriptions with the reason, which admins see in `/feed list`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import defaultdict
+from collections.abc import Awaitable, Callable
+from typing import Protocol
+
+from bot.config import DeliverySection
+from bot.models import Delivery, Post
+from bot.render import render
+from bot.store import Store
+
+log = logging.getLogger(__name__)
+
+
+class TransientSendError(Exception):
+    """Worth retrying later: timeouts, 5xx, the gateway being down."""
+
+    def __init__(self, reason: str, retry_after: float | None = None) -> None:
+        super().__init__(reason)
+        self.retry_after = retry_after
+
+
+class PermanentSendError(Exception):
+    """Retrying cannot help (unknown channel, missing permissions): pause the channel's subscriptions."""
+
+
+class Sink(Protocol):
+    async def send(self, delivery: Delivery, post: Post) -> int | None: ...
+
+
+Notify = Callable[[int, int, str], Awaitable[None]]  # (guild_id, channel_id, reason)
+
+
+def retry_delay(attempts: int, retry_after: float | None) -> float:
+    return max(retry_after or 0.0, min(5.0 * 2 ** max(0, attempts - 1), 900.0))
+
+
+class Deliverer:
+    def __init__(self, store: Store, sink: Sink, config: DeliverySection, *,
+                 clock: Callable[[], float] = time.time, notify: Notify | None = None) -> None:
+        self._store = store
+        self._sink = sink
+        self._config = config
+        self._clock = clock
+        self._notify = notify
+        self.wake = asyncio.Event()  # set by the poller when it queued something
+
+    async def run_once(self, limit: int = 200) -> int:
+        """Send what is due now; returns how many posts went out."""
+        pending = await self._store.pending_deliveries(self._clock(), limit)
+        by_channel: dict[int, list[Delivery]] = defaultdict(list)
+        for delivery in pending:
+            by_channel[delivery.channel_id].append(delivery)
+        results = await asyncio.gather(*(self._drain(ch, items) for ch, items in by_channel.items()))
+        return sum(results)
+
+    async def _drain(self, channel_id: int, items: list[Delivery]) -> int:
+        sent = 0
+        for index, delivery in enumerate(items):
+            if index and self._config.per_channel_interval:
+                await asyncio.sleep(self._config.per_channel_interval)
+            post = render(delivery.article, mention_role_id=delivery.mention_role_id)
+            await self._store.mark_attempt(delivery.id)
+            try:
+                message_id = await self._sink.send(delivery, post)
+            except TransientSendError as exc:
+                await self._transient(delivery, str(exc), exc.retry_after)
+                return sent  # later posts of this channel wait so order is kept
+            except PermanentSendError as exc:
+                await self._permanent(delivery, str(exc))
+                return sent
+            except Exception as exc:  # a sink bug must not kill the loop or lose the delivery
+                log.exception("delivery %s to channel %s failed unexpectedly", delivery.id, channel_id)
+                await self._transient(delivery, f"internal error: {type(exc).__name__}", None)
+                return sent
+            await self._store.mark_sent(delivery.id, message_id, self._clock())
+            sent += 1
+        return sent
+
+    async def _transient(self, delivery: Delivery, reason: str, retry_after: float | None) -> None:
+        attempts = delivery.attempts + 1
+        if attempts >= self._config.max_attempts:
+            log.error("giving up delivery %s to channel %s after %d attempts: %s", delivery.id,
+                      delivery.channel_id, attempts, reason)
+            await self._store.mark_failed(delivery.id, reason)
+            return
+        delay = retry_delay(attempts, retry_after)
+        log.warning("delivery %s to channel %s failed (%s); retrying in %.0f s", delivery.id, delivery.channel_id,
+                    reason, delay)
+        await self._store.retry_later(delivery.id, reason, self._clock() + delay)
+
+    async def _permanent(self, delivery: Delivery, reason: str) -> None:
+        log.warning("pausing subscriptions of channel %s: %s", delivery.channel_id, reason)
+        await self._store.retry_later(delivery.id, reason, self._clock())
+        guilds = await self._store.pause_channel(delivery.channel_id, reason)
+        if self._notify:
+            for guild_id in guilds:
+                try:
+                    await self._notify(guild_id, delivery.channel_id, reason)
+                except Exception:
+                    log.exception("could not tell guild %s that channel %s was paused", guild_id,
+                                  delivery.channel_id)
+
+    async def run_forever(self, stop: asyncio.Event, idle: float = 5.0) -> None:
+        while not stop.is_set():
+            try:
+                sent = await self.run_once()
+            except Exception:
+                log.exception("delivery round failed")
+                sent = 0
+            if sent:
+                continue
+            next_time = await self._store.next_delivery_time()
+            wait = idle if next_time is None else min(idle, max(0.05, next_time - self._clock()))
+            self.wake.clear()
+            waiters = {asyncio.ensure_future(self.wake.wait()), asyncio.ensure_future(stop.wait())}
+            _done, rest = await asyncio.wait(waiters, timeout=wait, return_when=asyncio.FIRST_COMPLETED)
+            for task in rest | _done:
+                task.cancel()

@@ -1,0 +1,174 @@
+"""Article page (HTML + URL) to ``Extracted``: the main text and the metadata a post needs. Pure.
+
+trafilatura (precision mode) finds the main text; it scored best on the shared benchmark data among the libraries we
+measured (see README, `bench/extraction.py`). Metadata it only gives partially is read from the page's own markup:
+full published timestamps (trafilatura keeps only the day), ``<html lang>``, and the first real content image when the
+page names no social image. A last pass drops the editor/credit/newsletter lines extractors let through.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urljoin
+
+import lxml.etree
+import lxml.html
+import trafilatura
+
+_MAX_HTML = 3_000_000  # characters parsed; the fetcher already caps bytes, this bounds decoded text too
+
+
+@dataclass(frozen=True, slots=True)
+class Extracted:
+    text: str  # paragraphs separated by newlines
+    title: str | None
+    author: str | None
+    published: datetime | None
+    language: str | None
+    site_name: str | None
+    image: str | None  # absolute
+
+
+# Lines that are furniture, not article: matched against a whole line, case-insensitively.
+_BOILERPLATE = re.compile(
+    r"^(?:"
+    r"(?:edited|reporting|additional reporting|writing|compiled) by\b.{0,120}"
+    r"|(?:image|photo|picture|video)s?(?: credit)?s?\s*[:|©].{0,150}"
+    r"|(?:credit|source|copyright|©)\s*[:|].{0,120}"
+    r"|advertisement|sponsored( content)?|fetching more content\.*|loading\.*|quick links"
+    r"|(?:read|see) (?:more|also)\b.{0,120}|more from\b.{0,120}|related(?: articles| stories)?:?"
+    r"|(?:sign up|subscribe)\b.{0,160}(?:newsletter|inbox|updates)\.?"
+    r"|share (?:this|on)\b.{0,60}|follow us\b.{0,80}|click here\b.{0,120}"
+    r"|(?:we use|this (?:site|website) uses) cookies\b.{0,200}"
+    r")$",
+    re.IGNORECASE,
+)
+
+
+def clean_text(text: str, title: str | None = None) -> str:
+    """Drop furniture lines, the repeated headline and repeated paragraphs that survive extraction."""
+    out: list[str] = []
+    seen: set[str] = {" ".join(title.split()).casefold()} if title else set()
+    for line in text.splitlines():
+        line = " ".join(line.split())
+        if not line or _BOILERPLATE.match(line):
+            continue
+        key = line.casefold()
+        if key in seen:
+            continue
+        seen.add(key)
+        out.append(line)
+    return "\n".join(out)
+
+
+def _parse_time(value: str | None) -> datetime | None:
+    if not value or not isinstance(value, str):
+        return None
+    value = value.strip()
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).astimezone(UTC)
+
+
+def _json_ld_published(doc: Any) -> str | None:
+    for script in doc.xpath('//script[@type="application/ld+json"]')[:10]:
+        try:
+            data = json.loads(script.text or "")
+        except (ValueError, RecursionError):
+            continue
+        stack = [data]
+        while stack:
+            node = stack.pop()
+            if isinstance(node, list):
+                stack.extend(node[:50])
+            elif isinstance(node, dict):
+                if isinstance(node.get("datePublished"), str):
+                    return node["datePublished"]
+                graph = node.get("@graph")
+                if isinstance(graph, list):
+                    stack.extend(graph[:50])
+    return None
+
+
+def _meta(doc: Any, *names: str) -> str | None:
+    for name in names:
+        for attr in ("property", "name", "itemprop"):
+            found = doc.xpath(f'//meta[@{attr}="{name}"]/@content')
+            if found and found[0].strip():
+                return str(found[0]).strip()
+    return None
+
+
+_SKIP_IMAGE = re.compile(r"logo|icon|avatar|sprite|pixel|spacer|badge|emoji|tracking|1x1|blank\.", re.IGNORECASE)
+
+
+def _content_image(doc: Any, url: str) -> str | None:
+    """The first image inside the article body that is not a logo, icon or tracking pixel."""
+    scopes = doc.xpath("//article") or doc.xpath("//main") or [doc]
+    for img in scopes[0].iter("img"):
+        src = img.get("src") or img.get("data-src") or ""
+        if not src or src.startswith("data:") or _SKIP_IMAGE.search(src):
+            continue
+        width = img.get("width", "")
+        if width.isdigit() and int(width) < 100:
+            continue
+        joined = urljoin(url, src.strip())
+        if joined.startswith(("http://", "https://")):
+            return joined
+    return None
+
+
+def extract(html: str | bytes, url: str) -> Extracted | None:
+    """The article on a page, or None when the page has no recognisable article text."""
+    if isinstance(html, bytes):
+        html = _decode(html)
+    html = html[:_MAX_HTML]
+    if not html.strip():
+        return None
+    try:
+        doc = lxml.html.document_fromstring(html)
+    except (lxml.etree.ParserError, ValueError):
+        return None
+    result = trafilatura.bare_extraction(
+        doc, url=url, favor_precision=True, include_comments=False, include_tables=False, with_metadata=True,
+        deduplicate=False,
+    )
+    data = result.as_dict() if result is not None and hasattr(result, "as_dict") else (result or {})
+    title = data.get("title") or _meta(doc, "og:title")
+    text = clean_text(data.get("text") or "", title)
+    if not text:
+        return None
+    published = _parse_time(_meta(doc, "article:published_time", "datePublished", "og:published_time",
+                                  "pubdate", "publishdate", "date")
+                            or _json_ld_published(doc)
+                            or next(iter(doc.xpath("//time/@datetime")), None)) or _parse_time(data.get("date"))
+    image = _meta(doc, "og:image", "og:image:url", "twitter:image", "twitter:image:src")
+    image = urljoin(url, image) if image else _content_image(doc, url)
+    lang = (doc.get("lang") or data.get("language") or "").split("-")[0].strip().lower() or None
+    return Extracted(
+        text=text,
+        title=title or None,
+        author=data.get("author") or None,
+        published=published,
+        language=lang,
+        site_name=data.get("sitename") or None,
+        image=image if image and image.startswith(("http://", "https://")) else None,
+    )
+
+
+def _decode(raw: bytes) -> str:
+    """Bytes to text: a BOM or <meta charset> wins, then UTF-8, then the web's usual fallback."""
+    head = raw[:2048].decode("ascii", errors="ignore").lower()
+    match = re.search(r"charset=[\"']?([a-z0-9_\-]+)", head)
+    for encoding in ([match.group(1)] if match else []) + ["utf-8"]:
+        try:
+            return raw.decode(encoding)
+        except (LookupError, UnicodeDecodeError):
+            continue
+    return raw.decode("cp1252", errors="replace")

@@ -1,0 +1,219 @@
+"""Feed documents (bytes) to ``ParsedFeed``; HTML pages to the feed links they advertise.
+
+RSS 0.9x/1.0/2.0 and Atom 0.3/1.0 go through feedparser, which has two decades of tolerance for broken feeds;
+JSON Feed is plain JSON and is mapped here. Pure functions: no I/O, so a hostile document can only cost CPU, and
+callers run this off the event loop.
+"""
+
+from __future__ import annotations
+
+import calendar
+import json
+import re
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urljoin
+
+import feedparser
+import lxml.etree
+import lxml.html
+
+from bot.htmltext import html_to_text
+from bot.models import Entry, ParsedFeed
+
+FEED_TYPES = {
+    "application/rss+xml": 0, "application/atom+xml": 0, "application/rdf+xml": 1, "application/feed+json": 2,
+    "application/json": 3, "application/xml": 4, "text/xml": 4,
+}
+_MAX_TITLE = 1000  # characters of a title kept; a 10 MB title is an attack, not a headline
+_MAX_CONTENT = 200_000  # characters of HTML body kept per entry
+
+
+class ParseError(Exception):
+    """The document is not a feed we can read; the message says why in one line."""
+
+
+class NotAFeed(ParseError):
+    """The document is an HTML page; callers may look for the feed it links to."""
+
+
+def parse_feed(body: bytes, url: str, content_type: str = "", *, max_items: int = 500) -> ParsedFeed:
+    if not body.strip():
+        raise ParseError("the response is empty")
+    head = body.lstrip()[:1]
+    if "json" in content_type.lower() or head in (b"{", b"["):
+        return _parse_json_feed(body, url, max_items)
+    return _parse_xml_feed(body, url, content_type, max_items)
+
+
+def _looks_like_html(body: bytes) -> bool:
+    start = body[:2048].lower()
+    return b"<html" in start or b"<!doctype html" in start or (b"<head" in start and b"<rss" not in start)
+
+
+def _parse_xml_feed(body: bytes, url: str, content_type: str, max_items: int) -> ParsedFeed:
+    headers = {"content-location": url}
+    if content_type:
+        headers["content-type"] = content_type
+    result = feedparser.parse(body, response_headers=headers, sanitize_html=False, resolve_relative_uris=True)
+    version = result.get("version") or ""
+    if not version and not result.entries:
+        if _looks_like_html(body):
+            raise NotAFeed("the page is HTML, not a feed")
+        problem = result.get("bozo_exception")
+        detail = f": {str(problem)[:150]}" if problem else ""
+        raise ParseError(f"not a valid RSS, Atom or JSON feed{detail}")
+    info = result.feed
+    entries = tuple(_xml_entry(e, url) for e in result.entries[:max_items])
+    return ParsedFeed(
+        title=_clean_title(info.get("title", ""), info.get("title_detail")) or url,
+        site_url=_absolute(url, info.get("link")),
+        entries=entries,
+        kind=version or "unknown",
+    )
+
+
+def _clean_title(value: str, detail: Any = None) -> str:
+    value = (value or "")[:_MAX_TITLE * 4]
+    text = html_to_text(value) if "<" in value or "&" in value else value
+    return " ".join(text.split())[:_MAX_TITLE]
+
+
+def _struct_time(value: Any) -> datetime | None:
+    if not value:
+        return None
+    try:
+        return datetime.fromtimestamp(calendar.timegm(value), UTC)
+    except (OverflowError, ValueError, TypeError, OSError):
+        return None
+
+
+def _absolute(base: str, link: Any) -> str | None:
+    if not isinstance(link, str) or not link.strip():
+        return None
+    link = link.strip()
+    try:
+        joined = urljoin(base, link)
+    except ValueError:
+        return None
+    return joined if joined.startswith(("http://", "https://")) else None
+
+
+def _xml_image(entry: Any, base: str) -> str | None:
+    for media in entry.get("media_content") or ():
+        medium = (media.get("medium") or media.get("type") or "image").lower()
+        if medium.startswith("image") and media.get("url"):
+            return _absolute(base, media["url"])
+    for thumb in entry.get("media_thumbnail") or ():
+        if thumb.get("url"):
+            return _absolute(base, thumb["url"])
+    for link in entry.get("enclosures") or entry.get("links") or ():
+        if (link.get("type") or "").startswith("image/") and link.get("href"):
+            return _absolute(base, link["href"])
+    image = entry.get("image")
+    if isinstance(image, dict) and image.get("href"):
+        return _absolute(base, image["href"])
+    return None
+
+
+def _xml_entry(entry: Any, base: str) -> Entry:
+    contents = entry.get("content") or ()
+    content = max((c.get("value", "") for c in contents), key=len, default="")
+    summary = entry.get("summary", "") or ""
+    body = content if len(html_to_text(content[:_MAX_CONTENT])) > len(html_to_text(summary[:_MAX_CONTENT])) \
+        else summary
+    link = _absolute(base, entry.get("link"))
+    guid = entry.get("id") or None
+    return Entry(
+        guid=str(guid)[:2000] if guid else None,
+        link=link,
+        title=_clean_title(entry.get("title", "")),
+        content_html=body[:_MAX_CONTENT],
+        author=(entry.get("author") or None) and _clean_title(entry.get("author"))[:256] or None,
+        published=_struct_time(entry.get("published_parsed") or entry.get("updated_parsed")
+                               or entry.get("created_parsed")),
+        image=_xml_image(entry, link or base),
+    )
+
+
+def _iso_date(value: Any) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).astimezone(UTC)
+
+
+def _json_author(item: dict[str, Any], feed: dict[str, Any]) -> str | None:
+    for source in (item, feed):
+        authors = source.get("authors")
+        if isinstance(authors, list) and authors and isinstance(authors[0], dict) and authors[0].get("name"):
+            return str(authors[0]["name"])[:256]
+        author = source.get("author")
+        if isinstance(author, dict) and author.get("name"):
+            return str(author["name"])[:256]
+    return None
+
+
+def _parse_json_feed(body: bytes, url: str, max_items: int) -> ParsedFeed:
+    try:
+        data = json.loads(body.decode("utf-8-sig", errors="replace"))
+    except (json.JSONDecodeError, RecursionError) as exc:
+        raise ParseError(f"not valid JSON ({str(exc)[:100]})") from None
+    if not isinstance(data, dict) or not str(data.get("version", "")).startswith("https://jsonfeed.org/version/"):
+        raise ParseError("JSON document is not a JSON Feed (no jsonfeed.org version)")
+    items = data.get("items")
+    if not isinstance(items, list):
+        raise ParseError("JSON Feed has no items list")
+    base = data.get("feed_url") if isinstance(data.get("feed_url"), str) else url
+    entries = []
+    for item in items[:max_items]:
+        if not isinstance(item, dict):
+            continue
+        link = _absolute(base, item.get("url")) or _absolute(base, item.get("external_url"))
+        content = item.get("content_html") or item.get("content_text") or item.get("summary") or ""
+        if not isinstance(content, str):
+            content = ""
+        if item.get("content_text") and not item.get("content_html"):
+            content = content.replace("&", "&amp;").replace("<", "&lt;")
+        image = item.get("image") or item.get("banner_image")
+        entries.append(Entry(
+            guid=str(item["id"])[:2000] if item.get("id") not in (None, "") else None,
+            link=link,
+            title=_clean_title(str(item.get("title") or "")),
+            content_html=content[:_MAX_CONTENT],
+            author=_json_author(item, data),
+            published=_iso_date(item.get("date_published")) or _iso_date(item.get("date_modified")),
+            image=_absolute(link or base, image) if isinstance(image, str) else None,
+        ))
+    version = str(data["version"]).rsplit("/", 1)[-1]
+    return ParsedFeed(
+        title=_clean_title(str(data.get("title") or "")) or url,
+        site_url=_absolute(base, data.get("home_page_url")),
+        entries=tuple(entries),
+        kind=f"json{version.replace('.', '')}",
+    )
+
+
+_REL_SPLIT = re.compile(r"\s+")
+
+
+def find_feed_links(body: bytes, page_url: str) -> list[str]:
+    """Feed URLs a page advertises with <link rel="alternate">, best formats first."""
+    try:
+        doc = lxml.html.document_fromstring(body)
+    except (lxml.etree.ParserError, ValueError):
+        return []
+    found: list[tuple[int, int, str]] = []
+    for order, link in enumerate(doc.iter("link")):
+        rels = {r.lower() for r in _REL_SPLIT.split(link.get("rel", "")) if r}
+        kind = (link.get("type") or "").split(";")[0].strip().lower()
+        if "alternate" not in rels or kind not in FEED_TYPES:
+            continue
+        href = _absolute(page_url, link.get("href"))
+        if href and all(href != f[2] for f in found):
+            found.append((FEED_TYPES[kind], order, href))
+    return [href for _, _, href in sorted(found)]
+

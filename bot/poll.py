@@ -1,0 +1,175 @@
+"""The poller: due feeds are fetched, parsed, decided on and stored. A thin I/O shell over the pure steps.
+
+Each feed's check is one unit of failure: whatever goes wrong (network, a hostile document, a bug) ends as a
+one-line reason stored on that feed and a log line, and the round goes on with the others. CPU-heavy parsing runs
+in a worker thread so the event loop (and slash commands) stay responsive during a cold round.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from bot import schedule
+from bot.articles import ArticleBuilder
+from bot.config import Config
+from bot.decide import candidates, decide_new
+from bot.fetch import Fetcher, FetchError, FetchResult
+from bot.models import Feed, ParsedFeed
+from bot.parse import NotAFeed, ParseError, find_feed_links, parse_feed
+from bot.store import ArticleWrite, Store
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class RoundStats:
+    checked: int = 0
+    not_modified: int = 0
+    failed: int = 0
+    new_articles: int = 0
+    deliveries: int = 0
+    errors: dict[str, str] = field(default_factory=dict)  # feed URL -> reason
+
+
+@dataclass(frozen=True, slots=True)
+class Discovered:
+    """A user-given URL resolved to a feed: the feed URL and its parsed content."""
+
+    url: str
+    parsed: ParsedFeed
+    via_page: str | None  # the HTML page the feed was found on, if any
+
+
+class DiscoveryError(Exception):
+    pass
+
+
+async def discover(fetcher: Fetcher, url: str, *, max_items: int = 500) -> Discovered:
+    """Fetch what a user gave us; if it is a web page, follow its advertised feed. Clear errors either way."""
+    try:
+        result = await fetcher.get(url)
+    except FetchError as exc:
+        raise DiscoveryError(f"could not fetch {url}: {exc.reason}") from None
+    try:
+        parsed = await asyncio.to_thread(parse_feed, result.body, result.url, result.content_type,
+                                         max_items=max_items)
+        return Discovered(result.url, parsed, None)
+    except NotAFeed:
+        links = find_feed_links(result.body, result.url)
+    except ParseError as exc:
+        raise DiscoveryError(f"{url} is not a feed: {exc}") from None
+    if not links:
+        raise DiscoveryError(f"{url} is a web page with no feed link (no <link rel=\"alternate\"> to RSS, Atom or "
+                             "JSON Feed); ask the site for its feed URL")
+    last_error = ""
+    for link in links[:3]:
+        try:
+            found = await fetcher.get(link)
+            parsed = await asyncio.to_thread(parse_feed, found.body, found.url, found.content_type,
+                                             max_items=max_items)
+            return Discovered(found.url, parsed, result.url)
+        except FetchError as exc:
+            last_error = f"{link}: {exc.reason}"
+        except ParseError as exc:
+            last_error = f"{link} is not a feed: {exc}"
+    raise DiscoveryError(f"the page links to a feed, but it failed ({last_error})")
+
+
+class Poller:
+    def __init__(self, store: Store, fetcher: Fetcher, config: Config, builder: ArticleBuilder, *,
+                 clock: Callable[[], float] = time.time, on_queued: Callable[[], None] | None = None) -> None:
+        self._store = store
+        self._fetcher = fetcher
+        self._config = config
+        self._builder = builder
+        self._clock = clock
+        self._on_queued = on_queued
+
+    async def run_once(self, limit: int = 5000) -> RoundStats:
+        """Check every feed that is due now, concurrently within the fetcher's limits."""
+        stats = RoundStats()
+        feeds = await self._store.due_feeds(self._clock(), limit)
+        await asyncio.gather(*(self.check(feed, stats) for feed in feeds))
+        return stats
+
+    async def check(self, feed: Feed, stats: RoundStats | None = None) -> None:
+        stats = stats if stats is not None else RoundStats()
+        stats.checked += 1
+        try:
+            result = await self._fetcher.get(feed.url, etag=feed.etag, last_modified=feed.last_modified)
+            if result.not_modified:
+                stats.not_modified += 1
+                await self._store.record_not_modified(
+                    feed, now=self._clock(), next_check=schedule.next_check_after_success(
+                        self._clock(), feed.interval, feed.url))
+                return
+            created = await self._ingest(feed, result, stats)
+            stats.deliveries += created
+            if created and self._on_queued:
+                self._on_queued()
+        except FetchError as exc:
+            await self._fail(feed, exc.reason, stats, retry_after=exc.retry_after, gone=exc.gone)
+        except ParseError as exc:
+            reason = "the URL now serves a web page, not a feed" if isinstance(exc, NotAFeed) else str(exc)
+            await self._fail(feed, reason, stats)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            log.exception("checking feed %s failed unexpectedly", feed.url)
+            await self._fail(feed, f"internal error: {type(exc).__name__}: {str(exc)[:200]}", stats)
+
+    async def _ingest(self, feed: Feed, result: FetchResult, stats: RoundStats) -> int:
+        parsed = await asyncio.to_thread(parse_feed, result.body, result.url, result.content_type,
+                                         max_items=self._config.polling.max_items)
+        found = candidates(parsed, feed.id)
+        known_keys, known_stories = await self._store.known_identities(
+            feed.id, [c.key for c in found], [c.story_key for c in found])
+        subs = await self._store.subscriptions_for_feed(feed.id)
+        now = self._clock()
+        new = decide_new(feed, found, known_keys, known_stories, subs, datetime.fromtimestamp(now, UTC),
+                         initial_posts=self._config.polling.initial_posts,
+                         max_age=timedelta(days=self._config.polling.max_age_days))
+        articles = await self._builder.build_all(feed.id, parsed.title, new)
+        writes = [ArticleWrite(article, item.deliver_to) for article, item in zip(articles, new, strict=True)]
+        stats.new_articles += len(writes)
+        now = self._clock()
+        return await self._store.record_success(
+            feed, now=now, next_check=schedule.next_check_after_success(now, feed.interval, feed.url),
+            title=parsed.title, etag=result.etag, last_modified=result.last_modified, writes=writes,
+            moved_to=result.permanent_url)
+
+    async def _fail(self, feed: Feed, reason: str, stats: RoundStats, *, retry_after: float | None = None,
+                    gone: bool = False) -> None:
+        stats.failed += 1
+        stats.errors[feed.url] = reason
+        count = feed.error_count + 1
+        p = self._config.polling
+        disabled = schedule.disable_reason(count, p.disable_after_failures, reason, gone)
+        now = self._clock()
+        log.warning("feed %s failed (%d in a row): %s%s", feed.url, count, reason,
+                    f"; disabled: {disabled}" if disabled else "")
+        await self._store.record_failure(
+            feed, now=now, error=reason, disabled_reason=disabled,
+            next_check=schedule.next_check_after_failure(now, feed.interval, count, p.max_backoff, retry_after))
+
+    async def run_forever(self, stop: asyncio.Event, idle: float = 30.0) -> None:
+        while not stop.is_set():
+            try:
+                stats = await self.run_once()
+                if stats.checked:
+                    log.info("checked %d feeds: %d unchanged, %d failed, %d new articles, %d posts queued",
+                             stats.checked, stats.not_modified, stats.failed, stats.new_articles,
+                             stats.deliveries)
+            except Exception:
+                log.exception("poll round failed")
+            next_due = await self._store.next_due_time()
+            wait = idle if next_due is None else min(idle, max(0.5, next_due - self._clock()))
+            try:
+                await asyncio.wait_for(stop.wait(), timeout=wait)
+            except TimeoutError:
+                pass
