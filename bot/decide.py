@@ -35,12 +35,14 @@ class NewArticle:
 
 
 def candidates(parsed: ParsedFeed, feed_id: int) -> list[Candidate]:
-    """Identities for each entry, repaired where a feed reuses one guid for several items."""
+    """Identities for each entry, repaired where a feed reuses one guid for several items; empty items dropped."""
     keys = [entry_key(e) for e in parsed.entries]
     counts = Counter(keys)
     out: list[Candidate] = []
     seen: set[str] = set()
     for entry, key in zip(parsed.entries, keys, strict=True):
+        if not (entry.title or entry.link or entry.content_html.strip()):
+            continue  # nothing to show or to identify: debris of a broken document
         if counts[key] > 1:
             key = link_key(entry) or key
         if key in seen:

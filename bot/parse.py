@@ -189,6 +189,7 @@ def _parse_json_feed(body: bytes, url: str, max_items: int) -> ParsedFeed:
             image=_absolute(link or base, image) if isinstance(image, str) else None,
         ))
     version = str(data["version"]).rsplit("/", 1)[-1]
+    version = "1.0" if version == "1" else version
     return ParsedFeed(
         title=_clean_title(str(data.get("title") or "")) or url,
         site_url=_absolute(base, data.get("home_page_url")),

@@ -1,0 +1,161 @@
+"""Shared test parts: real HTTP servers on 127.0.0.1, a real SQLite file, and a clock tests move by hand."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp import web
+
+from bot.config import Config, parse_config
+from bot.models import Delivery, Post, Subscription
+from bot.poll import RoundStats
+from bot.demo import serve
+from bot.netguard import StaticResolver
+from bot.runtime import Services, open_services
+
+# Tests never resolve real names: an empty table fails every lookup locally, so no DNS packet leaves the machine.
+NO_DNS = StaticResolver({})
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+class FakeClock:
+    """Unix time that only moves when a test says so."""
+
+    def __init__(self, start: float = 1_780_000_000.0) -> None:
+        self.now = start
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+@dataclass
+class Site:
+    """A real aiohttp server whose routes a test sets and changes while it runs."""
+
+    base: str = ""
+    routes: dict[str, Handler] = field(default_factory=dict)
+    hits: dict[str, int] = field(default_factory=dict)
+    requests: list[web.Request] = field(default_factory=list)
+
+    def url(self, path: str) -> str:
+        return self.base + path
+
+    def set(self, path: str, body: str | bytes, content_type: str = "application/rss+xml", *,
+            status: int = 200, headers: dict[str, str] | None = None) -> None:
+        payload = body.encode() if isinstance(body, str) else body
+
+        async def handler(request: web.Request) -> web.StreamResponse:
+            return web.Response(body=payload, status=status, headers={"Content-Type": content_type,
+                                                                       **(headers or {})})
+
+        self.routes[path] = handler
+
+    def handle(self, path: str, handler: Handler) -> None:
+        self.routes[path] = handler
+
+    async def dispatch(self, request: web.Request) -> web.StreamResponse:
+        path = request.path_qs if request.path_qs in self.routes else request.path
+        self.hits[path] = self.hits.get(path, 0) + 1
+        self.requests.append(request)
+        handler = self.routes.get(path)
+        if handler is None:
+            raise web.HTTPNotFound()
+        return await handler(request)
+
+
+@pytest.fixture
+async def site() -> AsyncIterator[Site]:
+    s = Site()
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", s.dispatch)
+    async with serve(app) as base:
+        s.base = base
+        yield s
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def make_config(tmp_path: Path) -> Callable[..., Config]:
+    def make(**sections: Any) -> Config:
+        data: dict[str, Any] = {
+            "bot": {"database": str(tmp_path / "newsbot.db")},
+            "network": {"allowed_networks": ["127.0.0.0/8"]},
+            "delivery": {"per_channel_interval": 0},
+            "fetch": {"timeout": 5},
+        }
+        for key, value in sections.items():
+            if isinstance(value, dict):
+                data[key] = {**data.get(key, {}), **value}
+            else:
+                data[key] = value
+        return parse_config(data, base_dir=tmp_path)
+
+    return make
+
+
+@pytest.fixture
+async def services(make_config: Callable[..., Config], clock: FakeClock) -> AsyncIterator[Services]:
+    async with open_services(make_config(), clock=clock, resolver=NO_DNS) as svc:
+        yield svc
+
+
+def rss(items: list[dict[str, str]], title: str = "Test Feed") -> str:
+    """An RSS 2.0 document; each item may have title, link, guid, description, pubDate."""
+    parts = []
+    for item in items:
+        fields = "".join(f"<{k}>{v}</{k}>" for k, v in item.items())
+        parts.append(f"<item>{fields}</item>")
+    return (f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>{title}</title>'
+            f"<link>http://example.test/</link>{''.join(parts)}</channel></rss>")
+
+
+async def settle() -> None:
+    await asyncio.sleep(0)
+
+
+class RecordingSink:
+    """A sink that remembers what it was asked to post; can be told to fail or block."""
+
+    def __init__(self) -> None:
+        self.posts: list[tuple[int, Post]] = []
+        self.fail_with: Exception | None = None
+        self.block_after: int | None = None
+        self.blocked = asyncio.Event()
+
+    async def send(self, delivery: Delivery, post: Post) -> int | None:
+        if self.fail_with is not None:
+            raise self.fail_with
+        if self.block_after is not None and len(self.posts) >= self.block_after:
+            self.blocked.set()
+            await asyncio.Event().wait()  # hangs until cancelled, like a crash mid-send
+        self.posts.append((delivery.channel_id, post))
+        return len(self.posts)
+
+    def titles(self, channel: int | None = None) -> list[str]:
+        return [p.title for c, p in self.posts if channel is None or c == channel]
+
+
+async def follow(services: Services, url: str, channel: int = 100, guild: int = 1, **kw: Any) -> Subscription:
+    feed = await services.store.ensure_feed(url, services.config.polling.default_interval, services.clock())
+    sub = await services.store.subscribe(feed, guild, channel, now=services.clock(), **kw)
+    assert sub is not None
+    return sub
+
+
+async def poll_and_deliver(services: Services, sink: RecordingSink) -> tuple[RoundStats, int]:
+    stats = await services.poller().run_once()
+    sent = await services.deliverer(sink).run_once()
+    return stats, sent
