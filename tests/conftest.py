@@ -95,6 +95,7 @@ def make_config(tmp_path: Path) -> Callable[..., Config]:
             "network": {"allowed_networks": ["127.0.0.0/8"]},
             "delivery": {"per_channel_interval": 0},
             "fetch": {"timeout": 5},
+            "articles": {"fetch_pages": True},
         }
         for key, value in sections.items():
             if isinstance(value, dict):

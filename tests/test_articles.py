@@ -1,0 +1,122 @@
+"""Extraction and summaries on pages written for the project, and the page-fetch rules in the pipeline."""
+
+from datetime import UTC, datetime
+
+from bot.demo import build_site, serve
+from bot.extract import extract
+from bot.summarize import split_sentences, summarize
+from tests.conftest import RecordingSink, Site, follow, poll_and_deliver, rss
+
+JUNK = ("Quick Links", "Fetching more content", "More from", "Edited by", "Share on", "Sign up", "cookies",
+        "Trending", "All rights reserved", "Photo: Gazette staff", "Tide tables")
+
+
+async def demo_page(slug: str) -> tuple[bytes, str]:
+    import aiohttp
+
+    async with serve(build_site(datetime(2026, 11, 25, 12, tzinfo=UTC))) as base, aiohttp.ClientSession() as s, \
+            s.get(f"{base}/news/{slug}") as resp:
+        return await resp.read(), f"https://gazette.test/news/{slug}"
+
+
+async def test_extraction_drops_heavy_boilerplate_and_reads_metadata() -> None:
+    html, url = await demo_page("ferry-electric")
+    page = extract(html, url)
+    assert page is not None
+    assert page.text.startswith("The Gull, Harbor Town's first battery-powered ferry")
+    assert "A second electric ferry is planned for 2028" in page.text
+    for junk in JUNK:
+        assert junk not in page.text, junk
+    assert page.title == "Harbor Town's first electric ferry enters service after two-year delay"
+    assert page.author == "Ines Okafor" and page.site_name == "Harbor Town Gazette" and page.language == "en"
+    assert page.published == datetime(2026, 11, 25, 10, tzinfo=UTC)  # full timestamp, not just the day
+    assert page.image == "https://gazette.test/images/ferry-electric.jpg"  # og:image resolved against the page
+
+
+async def test_extraction_and_summary_of_german_article() -> None:
+    html, url = await demo_page("sturmsaison")
+    page = extract(html, url)
+    assert page is not None and page.language == "de"
+    summary = summarize(page.text)
+    assert summary.startswith("Der regionale Wetterdienst rechnet")
+    assert len(summary) <= 500 and "Edited by" not in summary
+
+
+def test_first_content_image_when_page_names_none() -> None:
+    html = """<html><body><article><h1>T</h1><img src="/logo.png"><img src="data:image/png;base64,xx">
+      <img src="pics/main.jpg" width="600"><p>""" + "Real article text goes here. " * 20 + "</p></article></body></html>"
+    page = extract(html, "https://site.test/a/b.html")
+    assert page is not None and page.image == "https://site.test/a/pics/main.jpg"
+
+
+def test_no_article_text_gives_none() -> None:
+    assert extract("<html><body><nav><a href='/'>Home</a></nav></body></html>", "https://s.test/") is None
+    assert extract(b"", "https://s.test/") is None
+
+
+TEXT = ("The city council approved the new harbour budget on Tuesday after a long debate. "
+        "The plan adds two ferries and repairs the old pier. "
+        "Mayor Ana Ruiz said: \"This is a good day. We waited ten years.\" "
+        "Critics said the cost was too high for a town of this size. "
+        "Work starts in March and should end before the summer season.\n"
+        "Sign up for our newsletter to get the latest news.\n"
+        "The council meets again next week.")
+
+
+def test_summary_is_two_or_three_whole_sentences_of_the_article() -> None:
+    summary = summarize(TEXT)
+    sentences = split_sentences(summary)
+    assert 2 <= len(sentences) <= 3 and len(summary) <= 500
+    for s in sentences:
+        assert s.text in TEXT  # extractive: nothing invented
+    assert summary.startswith("The city council approved")
+    assert "newsletter" not in summary
+
+
+def test_quotes_are_never_split_and_budget_is_respected() -> None:
+    sentences = [s.text for s in split_sentences(TEXT)]
+    assert 'Mayor Ana Ruiz said: "This is a good day. We waited ten years."' in sentences
+    assert len(summarize(TEXT, max_chars=120)) <= 120
+
+
+def test_near_duplicate_sentences_are_not_repeated() -> None:
+    text = ("Storm Ida closed the port on Monday morning. Storm Ida closed the port on Monday morning, officials said. "
+            "Ferries will resume on Wednesday if winds drop. Schools stay open.")
+    summary = summarize(text)
+    assert summary.count("closed the port") == 1
+
+
+def test_cjk_sentences_split_and_summarize() -> None:
+    text = ("東京都は二十五日、新しい防災計画を発表した。計画では、湾岸地域に避難所を十か所増やす。"
+            "知事は「住民の安全が最優先だ。」と述べた。工事は来年春に始まる予定だ。")
+    sentences = [s.text for s in split_sentences(text)]
+    assert sentences[0] == "東京都は二十五日、新しい防災計画を発表した。"
+    assert "知事は「住民の安全が最優先だ。」と述べた。" in sentences
+    summary = summarize(text)
+    assert summary.startswith("東京都は") and " " not in summary and len(summary) <= 500
+
+
+def test_single_overlong_sentence_is_clipped_at_a_word() -> None:
+    text = "This sentence keeps going " + "and going " * 80 + "until it ends."
+    summary = summarize(text, max_chars=200)
+    assert len(summary) <= 200 and summary.endswith("…")
+
+
+async def test_page_is_fetched_once_and_failures_fall_back_to_feed_text(site: Site, services) -> None:
+    body = "<p>" + " ".join(f"Sentence number {i} of the real article body is here." for i in range(20)) + "</p>"
+    site.set("/story", f"<html><head><title>S</title></head><body><article>{body}</article></body></html>",
+             "text/html")
+    shared = {"title": "Shared story", "link": site.url("/story"), "description": "Teaser only."}
+    site.set("/a", rss([{**shared, "guid": "a"}]))
+    site.set("/b", rss([{**shared, "guid": "b"}]))
+    site.set("/c", rss([{"title": "Broken page", "link": site.url("/nope"), "guid": "c",
+                         "description": "The feed's own text is used."}]))
+    await follow(services, site.url("/a"), channel=1)
+    await follow(services, site.url("/b"), channel=2)
+    await follow(services, site.url("/c"), channel=3)
+    sink = RecordingSink()
+    await poll_and_deliver(services, sink)
+    assert site.hits["/story"] == 1
+    by_channel = {c: p for c, p in sink.posts}
+    assert by_channel[1].description.startswith("Sentence number 0 of the real article body is here.")
+    assert by_channel[3].description == "The feed's own text is used."
