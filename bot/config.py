@@ -31,6 +31,7 @@ class DiscordSection:
     sharded: bool = False  # AutoShardedBot for bots in more than ~2,000 guilds
     max_feeds_per_guild: int = 50
     api_base_url: str = ""  # REST base for a Discord REST proxy (or the test suite's fake Discord)
+    gateway_url: str = ""  # gateway websocket URL for a gateway proxy (or the test suite's fake Discord)
     notice_channel_id: int = 0  # where delivery problems are announced when the guild has no system channel
 
 
@@ -204,6 +205,8 @@ def _check_ranges(config: Config) -> None:
             raise ConfigError(f"feeds[{i}].url: must start with http:// or https://")
     if config.discord.api_base_url and not config.discord.api_base_url.startswith(("http://", "https://")):
         raise ConfigError("discord.api_base_url: must start with http:// or https://")
+    if config.discord.gateway_url and not config.discord.gateway_url.startswith(("ws://", "wss://")):
+        raise ConfigError("discord.gateway_url: must start with ws:// or wss://")
 
 
 def load_config(path: str | Path) -> Config:

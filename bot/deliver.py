@@ -15,12 +15,17 @@ from collections import defaultdict
 from collections.abc import Awaitable, Callable
 from typing import Protocol
 
+from bot.aiotools import wait_any
 from bot.config import DeliverySection
 from bot.models import Delivery, Post
 from bot.render import render
 from bot.store import Store
 
 log = logging.getLogger(__name__)
+
+
+class RejectedSendError(Exception):
+    """Discord refused this one message (e.g. invalid form body): drop it, keep the channel going."""
 
 
 class TransientSendError(Exception):
@@ -80,6 +85,10 @@ class Deliverer:
             except PermanentSendError as exc:
                 await self._permanent(delivery, str(exc))
                 return sent
+            except RejectedSendError as exc:
+                log.error("Discord rejected delivery %s to channel %s: %s", delivery.id, channel_id, exc)
+                await self._store.mark_failed(delivery.id, str(exc))
+                continue
             except Exception as exc:  # a sink bug must not kill the loop or lose the delivery
                 log.exception("delivery %s to channel %s failed unexpectedly", delivery.id, channel_id)
                 await self._transient(delivery, f"internal error: {type(exc).__name__}", None)
@@ -124,7 +133,4 @@ class Deliverer:
             next_time = await self._store.next_delivery_time()
             wait = idle if next_time is None else min(idle, max(0.05, next_time - self._clock()))
             self.wake.clear()
-            waiters = {asyncio.ensure_future(self.wake.wait()), asyncio.ensure_future(stop.wait())}
-            _done, rest = await asyncio.wait(waiters, timeout=wait, return_when=asyncio.FIRST_COMPLETED)
-            for task in rest | _done:
-                task.cancel()
+            await wait_any(stop, self.wake, timeout=wait)

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from bot import schedule
+from bot.aiotools import wait_any
 from bot.articles import ArticleBuilder
 from bot.config import Config
 from bot.decide import candidates, decide_new
@@ -89,6 +90,7 @@ class Poller:
         self._builder = builder
         self._clock = clock
         self._on_queued = on_queued
+        self.wake = asyncio.Event()  # set when a feed was added, so it is checked now rather than next round
 
     async def run_once(self, limit: int = 5000) -> RoundStats:
         """Check every feed that is due now, concurrently within the fetcher's limits."""
@@ -169,7 +171,6 @@ class Poller:
                 log.exception("poll round failed")
             next_due = await self._store.next_due_time()
             wait = idle if next_due is None else min(idle, max(0.5, next_due - self._clock()))
-            try:
-                await asyncio.wait_for(stop.wait(), timeout=wait)
-            except TimeoutError:
-                pass
+            await wait_any(stop, self.wake, timeout=wait)
+            self.wake.clear()
+

@@ -66,10 +66,11 @@ async def sync_config_feeds(services: Services) -> int:
     return added
 
 
-async def run_loops(services: Services, sink: Sink, stop: asyncio.Event, notify: Notify | None = None) -> None:
+async def run_loops(services: Services, sink: Sink, stop: asyncio.Event, notify: Notify | None = None,
+                    poller: Poller | None = None, deliverer: Deliverer | None = None) -> None:
     """Poll and deliver until `stop` is set; each loop survives its own errors."""
-    deliverer = services.deliverer(sink, notify)
-    poller = services.poller(on_queued=deliverer.wake.set)
+    deliverer = deliverer or services.deliverer(sink, notify)
+    poller = poller or services.poller(on_queued=deliverer.wake.set)
     tasks = [asyncio.create_task(poller.run_forever(stop), name="poll"),
              asyncio.create_task(deliverer.run_forever(stop), name="deliver")]
     try:

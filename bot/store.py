@@ -106,6 +106,10 @@ MIGRATIONS: tuple[str, ...] = (
         INSERT INTO articles_fts(rowid, title, summary, body) VALUES (new.id, new.title, new.summary, new.body);
     END;
     """,
+    # 2: small key/value facts about this installation (the registered slash-command set's hash)
+    """
+    CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    """,
 )
 
 
@@ -489,6 +493,14 @@ class Store:
         return await self._write(
             "UPDATE articles SET body = '' WHERE first_seen < ? AND body != ''", (before,))
         return cur.rowcount
+
+    async def get_meta(self, key: str) -> str | None:
+        row = await self._one("SELECT value FROM meta WHERE key = ?", (key,))
+        return row[0] if row else None
+
+    async def set_meta(self, key: str, value: str) -> None:
+        await self._write("INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = "
+                          "excluded.value", (key, value))
 
     async def article_count(self) -> int:
         row = await self._one("SELECT COUNT(*) FROM articles")

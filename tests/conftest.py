@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import socket
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +21,23 @@ from bot.runtime import Services, open_services
 
 # Tests never resolve real names: an empty table fails every lookup locally, so no DNS packet leaves the machine.
 NO_DNS = StaticResolver({})
+
+_LOOPBACK_NAMES = {"localhost", "127.0.0.1", "::1", "ip6-localhost"}
+
+
+@pytest.fixture(autouse=True)
+def _loopback_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Safety net for the network rule: any lookup of a non-loopback name in a test fails loudly, before DNS."""
+    real = socket.getaddrinfo
+
+    def guarded(host: Any, *args: Any, **kwargs: Any) -> Any:
+        name = host.decode() if isinstance(host, bytes) else str(host)
+        if name not in _LOOPBACK_NAMES and not name.startswith("127."):
+            raise OSError(f"test tried to resolve non-loopback host {name!r}")
+        return real(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", guarded)
+
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 

@@ -1,0 +1,186 @@
+"""The bot: one object owning the Discord connection, started and stopped together with the pipeline loops.
+
+Intents are the least that work: ``guilds`` only (channel and guild lifecycle), no message content, no members.
+Slash commands are registered when the command set changed since the last registration (its hash is kept in the
+database), not on every start; `newsbot sync` forces it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import json
+import logging
+import signal
+from typing import Any
+
+import discord
+import discord.gateway
+import yarl
+from discord.ext import commands
+
+from bot.config import Config, ConfigError
+from bot.discordbot.errors import on_tree_error
+from bot.discordbot.feeds_cog import FeedsCog
+from bot.discordbot.news_cog import NewsCog
+from bot.discordbot.sink import DiscordSink
+from bot.runtime import Services, open_services, run_loops, sync_config_feeds
+
+log = logging.getLogger(__name__)
+
+COMMANDS_HASH_KEY = "commands_hash"
+
+
+class NewsBotMixin:
+    """Shared by the plain and the auto-sharded bot; see ``make_bot``."""
+
+    services: Services
+    start_loops: bool
+
+    def _init_newsbot(self, services: Services, start_loops: bool) -> None:
+        self.services = services
+        self.start_loops = start_loops
+        self.stop_event = asyncio.Event()
+        self._loops: asyncio.Task[None] | None = None
+        self.sink = DiscordSink(self)  # type: ignore[arg-type]
+        self._deliverer = services.deliverer(self.sink, notify=self.notify)
+        self._poller = services.poller(on_queued=self._deliverer.wake.set)
+
+    def poke_poller(self) -> None:
+        self._poller.wake.set()
+
+    async def setup_hook(self) -> None:
+        bot: Any = self
+        await bot.add_cog(FeedsCog(bot))
+        await bot.add_cog(NewsCog(bot))
+        bot.tree.on_error = on_tree_error
+        if self.start_loops:
+            self._loops = asyncio.create_task(self._run_loops(), name="newsbot-loops")
+
+    def commands_hash(self) -> str:
+        bot: Any = self
+        payload = [c.to_dict(bot.tree) for c in bot.tree.get_commands()]
+        return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
+
+    async def sync_if_changed(self, force: bool = False) -> bool:
+        bot: Any = self
+        digest = self.commands_hash()
+        if not force and await self.services.store.get_meta(COMMANDS_HASH_KEY) == digest:
+            return False
+        await bot.tree.sync()
+        await self.services.store.set_meta(COMMANDS_HASH_KEY, digest)
+        log.info("registered %d slash command groups with Discord", len(bot.tree.get_commands()))
+        return True
+
+    async def _run_loops(self) -> None:
+        bot: Any = self
+        await bot.wait_until_ready()  # READY carries the application id that command sync needs
+        try:
+            await self.sync_if_changed()
+        except discord.HTTPException:
+            log.exception("could not register slash commands; they may be out of date until `newsbot sync`")
+        log.info("connected as %s to %d servers; polling and posting", bot.user, len(bot.guilds))
+        await run_loops(self.services, self.sink, self.stop_event, poller=self._poller,
+                        deliverer=self._deliverer)
+
+    async def notify(self, guild_id: int, channel_id: int, reason: str) -> None:
+        """Tell a guild's admins that posting to a channel stopped, where the bot can still write."""
+        bot: Any = self
+        guild = bot.get_guild(guild_id)
+        if guild is None:
+            return
+        candidates = [guild.system_channel, guild.get_channel(self.services.config.discord.notice_channel_id)]
+        for channel in candidates:
+            if isinstance(channel, discord.TextChannel) and channel.id != channel_id and \
+                    channel.permissions_for(guild.me).send_messages:
+                await channel.send(
+                    f"⚠️ newsbot stopped posting to <#{channel_id}>: {discord.utils.escape_markdown(reason)}. "
+                    "Fix it, then an admin can use `/feed resume` (see `/feed list`).",
+                    allowed_mentions=discord.AllowedMentions.none())
+                return
+
+    async def on_guild_channel_delete(self, channel: discord.abc.GuildChannel) -> None:
+        # Kept, paused: if the channel was deleted by mistake, `/feed edit` can point the feeds elsewhere.
+        await self.services.store.pause_channel(channel.id, "the channel was deleted")
+
+    async def on_guild_remove(self, guild: discord.Guild) -> None:
+        # Kept, paused: re-inviting the bot and `/feed resume` restores everything.
+        await self.services.store.pause_guild(guild.id, "the bot was removed from the server")
+
+    async def close(self) -> None:
+        self.stop_event.set()
+        if self._loops is not None:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await asyncio.wait_for(self._loops, timeout=15)
+        await super().close()  # type: ignore[misc]
+
+
+class NewsBot(NewsBotMixin, commands.Bot):
+    def __init__(self, services: Services, *, start_loops: bool = True, **options: Any) -> None:
+        super().__init__(command_prefix=commands.when_mentioned, intents=intents(), help_command=None,
+                         allowed_mentions=discord.AllowedMentions.none(), **options)
+        self._init_newsbot(services, start_loops)
+
+
+class ShardedNewsBot(NewsBotMixin, commands.AutoShardedBot):
+    def __init__(self, services: Services, *, start_loops: bool = True, **options: Any) -> None:
+        super().__init__(command_prefix=commands.when_mentioned, intents=intents(), help_command=None,
+                         allowed_mentions=discord.AllowedMentions.none(), **options)
+        self._init_newsbot(services, start_loops)
+
+
+def intents() -> discord.Intents:
+    value = discord.Intents.none()
+    value.guilds = True
+    return value
+
+
+def make_bot(services: Services, *, start_loops: bool = True) -> NewsBot | ShardedNewsBot:
+    config = services.config
+    if config.discord.api_base_url:
+        # discord.py builds every REST URL (bot and interaction webhooks) from this one class attribute.
+        discord.http.Route.BASE = config.discord.api_base_url.rstrip("/")
+    if config.discord.gateway_url:
+        # ...and opens the first gateway connection to this one (later ones use READY's resume_gateway_url).
+        discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(config.discord.gateway_url)
+    cls = ShardedNewsBot if config.discord.sharded else NewsBot
+    return cls(services, start_loops=start_loops)
+
+
+def _token(config: Config) -> str:
+    token = config.token()
+    if not token:
+        raise ConfigError("no Discord token: set DISCORD_TOKEN or discord.token_file "
+                          "(or run with --dry-run to print posts instead)")
+    return token
+
+
+async def run_bot(config: Config) -> int:
+    token = _token(config)
+    async with open_services(config) as services:
+        await sync_config_feeds(services)
+        bot = make_bot(services)
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError, RuntimeError):
+                loop.add_signal_handler(sig, lambda: asyncio.ensure_future(bot.close()))
+        try:
+            async with bot:
+                await bot.start(token)
+        except discord.LoginFailure:
+            log.error("Discord refused the token (check DISCORD_TOKEN)")
+            return 2
+    return 0
+
+
+async def sync_commands(config: Config) -> int:
+    token = _token(config)
+    async with open_services(config) as services:
+        bot = make_bot(services, start_loops=False)
+        async with bot:
+            await bot.login(token)
+            bot.application_id = (await bot.application_info()).id
+            await bot.sync_if_changed(force=True)
+    print("slash commands registered")
+    return 0
