@@ -22,9 +22,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import lxml.html  # noqa: E402
+import lxml.html
 
-from bot.extract import extract  # noqa: E402
+from bot.extract import extract
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 

@@ -17,9 +17,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from rouge_score import rouge_scorer  # noqa: E402
+from rouge_score import rouge_scorer
 
-from bot.summarize import lead, summarize  # noqa: E402
+from bot.summarize import lead, summarize
 
 
 def evaluate(fn: Callable[[str], str], items: list[tuple[str, str]]) -> dict[str, float]:

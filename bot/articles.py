@@ -64,7 +64,7 @@ class ArticleBuilder:
             log.info("article page %s not used: %s", url, exc.reason)
             return None
         self.pages_fetched += 1
-        if "html" not in result.content_type.lower() and not result.body.lstrip()[:1] == b"<":
+        if "html" not in result.content_type.lower() and result.body.lstrip()[:1] != b"<":
             log.info("article page %s not used: %s is not HTML", url, result.content_type or "unknown type")
             return None
         try:

@@ -47,8 +47,8 @@ class Sink(Protocol):
 Notify = Callable[[int, int, str], Awaitable[None]]  # (guild_id, channel_id, reason)
 
 
-def retry_delay(attempts: int, retry_after: float | None) -> float:
-    return max(retry_after or 0.0, min(5.0 * 2 ** max(0, attempts - 1), 900.0))
+def retry_delay(attempts: int, retry_after: float | None, base: float = 5.0) -> float:
+    return max(retry_after or 0.0, min(base * 2 ** max(0, attempts - 1), 900.0))
 
 
 class Deliverer:
@@ -104,7 +104,7 @@ class Deliverer:
                       delivery.channel_id, attempts, reason)
             await self._store.mark_failed(delivery.id, reason)
             return
-        delay = retry_delay(attempts, retry_after)
+        delay = retry_delay(attempts, retry_after, self._config.retry_base)
         log.warning("delivery %s to channel %s failed (%s); retrying in %.0f s", delivery.id, delivery.channel_id,
                     reason, delay)
         await self._store.retry_later(delivery.id, reason, self._clock() + delay)

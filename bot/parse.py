@@ -129,7 +129,7 @@ def _xml_entry(entry: Any, base: str) -> Entry:
         link=link,
         title=_clean_title(entry.get("title", "")),
         content_html=body[:_MAX_CONTENT],
-        author=(entry.get("author") or None) and _clean_title(entry.get("author"))[:256] or None,
+        author=((entry.get("author") or None) and _clean_title(entry.get("author"))[:256]) or None,
         published=_struct_time(entry.get("published_parsed") or entry.get("updated_parsed")
                                or entry.get("created_parsed")),
         image=_xml_image(entry, link or base),

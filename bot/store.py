@@ -492,7 +492,6 @@ class Store:
         """Forget old article text; the identity rows stay so a pruned article can never post again."""
         return await self._write(
             "UPDATE articles SET body = '' WHERE first_seen < ? AND body != ''", (before,))
-        return cur.rowcount
 
     async def get_meta(self, key: str) -> str | None:
         row = await self._one("SELECT value FROM meta WHERE key = ?", (key,))

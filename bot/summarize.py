@@ -3,7 +3,8 @@
 Extractive on purpose: every sentence shown is the article's own, so the bot can never put words in a newsroom's
 mouth. News puts its facts first, which is why "the first three sentences" (Lead-3) is a strong baseline. We keep
 that prior, drop furniture and near-duplicates, and choose whole sentences that fill a character budget (see
-``summarize``). Centrality and headline-overlap scorers were measured too and did worse than the lead prior. Sentence splitting is rule-based and works for
+``summarize``). Centrality and headline-overlap scorers were measured too and did worse than the lead prior.
+Sentence splitting is rule-based and works for
 Latin, Cyrillic, Greek and CJK punctuation; quotations are never split.
 """
 
@@ -16,9 +17,13 @@ from dataclasses import dataclass
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
 _WORD = re.compile(r"\w+", re.UNICODE)
 _ABBREVIATIONS = frozenset(
-    "mr mrs ms dr prof sr jr st mt gen col lt sgt capt gov sen rep rev hon pres vs etc inc ltd co corp dept univ "
-    "jan feb mar apr jun jul aug sep sept oct nov dec no nos vol fig al approx est u.s u.k e.g i.e a.m p.m "
-    "z.b bzw usw ca nr dipl ing".split()
+    {
+        "mr", "mrs", "ms", "dr", "prof", "sr", "jr", "st", "mt", "gen", "col", "lt", "sgt", "capt", "gov",
+        "sen", "rep", "rev", "hon", "pres", "vs", "etc", "inc", "ltd", "co", "corp", "dept", "univ", "jan",
+        "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "no", "nos", "vol",
+        "fig", "al", "approx", "est", "u.s", "u.k", "e.g", "i.e", "a.m", "p.m", "z.b", "bzw", "usw", "ca",
+        "nr", "dipl", "ing",
+    }
 )
 _OPEN_QUOTES = {"“": "”", "«": "»", "„": "“", "「": "」", "『": "』", "‘": "’"}
 _ENDERS = ".!?。！？…"
@@ -127,7 +132,7 @@ def _tokens(text: str) -> list[str]:
     lowered = text.casefold()
     if _CJK.search(lowered):
         chars = [c for c in lowered if _CJK.match(c) or c.isalnum()]
-        return [a + b for a, b in zip(chars, chars[1:], strict=False)]
+        return [a + b for a, b in itertools.pairwise(chars)]
     return [w for w in _WORD.findall(lowered) if len(w) > 2 or w.isdigit()]
 
 

@@ -13,10 +13,10 @@ import pytest
 from aiohttp import web
 
 from bot.config import Config, parse_config
-from bot.models import Delivery, Post, Subscription
-from bot.poll import RoundStats
 from bot.demo import serve
+from bot.models import Delivery, Post, Subscription
 from bot.netguard import StaticResolver
+from bot.poll import RoundStats
 from bot.runtime import Services, open_services
 
 # Tests never resolve real names: an empty table fails every lookup locally, so no DNS packet leaves the machine.

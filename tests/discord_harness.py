@@ -28,11 +28,12 @@ class Running:
 async def discord_bot(fake: FakeDiscord, config_factory, **sections) -> AsyncIterator[Running]:  # type: ignore[no-untyped-def]
     original = discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY
     async with running(fake):
-        config: Config = config_factory(discord={"api_base_url": f"{fake.base}/api/v10",
-                                                 "gateway_url": fake.base.replace("http", "ws") + "/gateway"},
-                                        **sections)
+        endpoints = {"api_base_url": f"{fake.base}/api/v10",
+                     "gateway_url": fake.base.replace("http", "ws") + "/gateway"}
+        sections["discord"] = {**sections.get("discord", {}), **endpoints}
+        config: Config = config_factory(**sections)
         async with open_services(config, resolver=NO_DNS) as services:
-            bot = make_bot(services)
+            bot = make_bot(services, guild_ready_timeout=0.2)
             task = asyncio.create_task(bot.start(TOKEN))
             try:
                 await asyncio.wait_for(bot.wait_until_ready(), 20)

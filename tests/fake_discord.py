@@ -175,6 +175,8 @@ class FakeDiscord:
         self.interactions: dict[int, Interaction] = {}
         self.rejected: list[str] = []  # validation failures: a test asserts this stays empty
         self.rate_limited = 0  # 429s sent
+        self.post_times: list[tuple[int, float]] = []  # (channel, when) of each accepted message
+        self.limited_at: list[tuple[int, float, float]] = []  # (channel, when, retry_after) of each 429
         self.faults: list[str] = []  # consumed in order by message posts: "500", "502", "timeout-after-accept", "429"
         self.rate_per_channel = (5, 5.0)  # messages per window per channel, as Discord's bucket
         self._windows: dict[int, list[float]] = defaultdict(list)
@@ -292,8 +294,9 @@ class FakeDiscord:
                     name = part.filename or "file"  # type: ignore[union-attr]
                     self.uploads.append((name, bytes(data)))
                     self.attachments[name] = bytes(data)
-                    files.append({"id": str(snowflake()), "filename": name, "size": len(data),
-                                  "url": f"{self.base}/attachments/{name}", "proxy_url": f"{self.base}/attachments/{name}"})
+                    where = f"{self.base}/attachments/{name}"
+                    files.append({"id": str(snowflake()), "filename": name, "size": len(data), "url": where,
+                                  "proxy_url": where})
             payload["attachments"] = files
             return payload
         return await request.json()
@@ -347,6 +350,7 @@ class FakeDiscord:
         wait = self._rate_limited(cid)
         if wait is not None:
             self.rate_limited += 1
+            self.limited_at.append((cid, time.monotonic(), wait))
             return _json(
                 {"message": "You are being rate limited.", "retry_after": round(wait, 3), "global": False},
                 status=429, headers={"Retry-After": str(max(1, round(wait))), "X-RateLimit-Remaining": "0",
@@ -354,10 +358,11 @@ class FakeDiscord:
                                      "X-RateLimit-Scope": "user", "X-RateLimit-Limit": "5"})
         msg = self._message(cid, payload)
         self.messages[cid].append(msg)
+        self.post_times.append((cid, time.monotonic()))
         if nonce:
             self.nonces[(cid, str(nonce))] = msg
         if fault == "timeout-after-accept":
-            await asyncio.sleep(3600)  # accepted, but the client never hears back
+            await asyncio.sleep(30)  # accepted, but the client gives up waiting (send_timeout) first
         count, window = self.rate_per_channel
         remaining = max(0, count - len(self._windows[cid]))
         return _json(msg, headers={"X-RateLimit-Limit": str(count), "X-RateLimit-Remaining":
@@ -580,7 +585,7 @@ class FakeDiscord:
 
 @contextlib.asynccontextmanager
 async def running(fake: FakeDiscord) -> AsyncIterator[FakeDiscord]:
-    runner = web.AppRunner(fake.app, access_log=None)
+    runner = web.AppRunner(fake.app, access_log=None, shutdown_timeout=0.5)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()

@@ -44,7 +44,8 @@ async def test_extraction_and_summary_of_german_article() -> None:
 
 def test_first_content_image_when_page_names_none() -> None:
     html = """<html><body><article><h1>T</h1><img src="/logo.png"><img src="data:image/png;base64,xx">
-      <img src="pics/main.jpg" width="600"><p>""" + "Real article text goes here. " * 20 + "</p></article></body></html>"
+      <img src="pics/main.jpg" width="600"><p>""" + "Real article text goes here. " * 20
+    html += "</p></article></body></html>"
     page = extract(html, "https://site.test/a/b.html")
     assert page is not None and page.image == "https://site.test/a/pics/main.jpg"
 

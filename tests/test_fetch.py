@@ -2,6 +2,7 @@
 
 import asyncio
 import gzip
+import re
 
 import pytest
 from aiohttp import web
@@ -89,7 +90,7 @@ async def test_permanent_redirect_reports_new_url_but_temporary_does_not(site: S
 
 async def test_redirect_to_unsafe_address_is_refused_before_connecting(site: Site, fetcher: Fetcher) -> None:
     site.set("/meta", b"", status=302, headers={"Location": "http://169.254.169.254/latest/meta-data/"})
-    with pytest.raises(FetchError, match="refused: 169.254.169.254 is a cloud metadata address"):
+    with pytest.raises(FetchError, match=re.escape("refused: 169.254.169.254 is a cloud metadata address")):
         await fetcher.get(site.url("/meta"))
     site.set("/file", b"", status=302, headers={"Location": "file:///etc/passwd"})
     with pytest.raises(FetchError, match="only http and https"):
@@ -119,13 +120,14 @@ async def test_loopback_refused_without_the_operator_allowing_it(site: Site, mak
 async def test_hostname_resolving_to_private_address_is_refused(make_config) -> None:
     resolver = StaticResolver({"intranet.test": ["10.9.8.7"]})
     async with Fetcher.open(make_config(), resolver=resolver) as f:
-        with pytest.raises(FetchError, match="refused: intranet.test resolves to 10.9.8.7 is a private address"):
+        expected = "refused: intranet.test resolves to 10.9.8.7 is a private address"
+        with pytest.raises(FetchError, match=re.escape(expected)):
             await f.get("http://intranet.test/feed")
 
 
 async def test_unresolvable_host_has_clear_reason(make_config) -> None:
     async with Fetcher.open(make_config(), resolver=StaticResolver({})) as f:
-        with pytest.raises(FetchError, match="cannot resolve host nowhere.test"):
+        with pytest.raises(FetchError, match=re.escape("cannot resolve host nowhere.test")):
             await f.get("http://nowhere.test/feed")
 
 

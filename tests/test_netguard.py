@@ -4,7 +4,14 @@ import ipaddress
 
 import pytest
 
-from bot.netguard import AddressPolicy, GuardedResolver, StaticResolver, UnsafeAddress, parse_ip, refusal_for_url
+from bot.netguard import (
+    AddressPolicy,
+    GuardedResolver,
+    StaticResolver,
+    UnsafeAddress,
+    parse_ip,
+    refusal_for_url,
+)
 
 STRICT = AddressPolicy()
 LOOPBACK_OK = AddressPolicy.from_strings(False, ["127.0.0.0/8"])

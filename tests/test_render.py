@@ -4,8 +4,16 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.models import Article
-from bot.render import (AUTHOR_MAX, DESCRIPTION_MAX, EMBED_TOTAL_MAX, TITLE_MAX, cut, embed_length, escape,
-                        render)
+from bot.render import (
+    AUTHOR_MAX,
+    DESCRIPTION_MAX,
+    EMBED_TOTAL_MAX,
+    TITLE_MAX,
+    cut,
+    embed_length,
+    escape,
+    render,
+)
 
 
 def article(**kw) -> Article:

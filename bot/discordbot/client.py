@@ -43,7 +43,7 @@ class NewsBotMixin:
         self.start_loops = start_loops
         self.stop_event = asyncio.Event()
         self._loops: asyncio.Task[None] | None = None
-        self.sink = DiscordSink(self)  # type: ignore[arg-type]
+        self.sink = DiscordSink(self, services.config.delivery.send_timeout)  # type: ignore[arg-type]
         self._deliverer = services.deliverer(self.sink, notify=self.notify)
         self._poller = services.poller(on_queued=self._deliverer.wake.set)
 
@@ -136,7 +136,7 @@ def intents() -> discord.Intents:
     return value
 
 
-def make_bot(services: Services, *, start_loops: bool = True) -> NewsBot | ShardedNewsBot:
+def make_bot(services: Services, *, start_loops: bool = True, **options: Any) -> NewsBot | ShardedNewsBot:
     config = services.config
     if config.discord.api_base_url:
         # discord.py builds every REST URL (bot and interaction webhooks) from this one class attribute.
@@ -145,7 +145,7 @@ def make_bot(services: Services, *, start_loops: bool = True) -> NewsBot | Shard
         # ...and opens the first gateway connection to this one (later ones use READY's resume_gateway_url).
         discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(config.discord.gateway_url)
     cls = ShardedNewsBot if config.discord.sharded else NewsBot
-    return cls(services, start_loops=start_loops)
+    return cls(services, start_loops=start_loops, **options)
 
 
 def _token(config: Config) -> str:

@@ -21,7 +21,7 @@ from bot.discordbot.sink import to_embed
 from bot.htmltext import html_to_text
 from bot.models import Post
 from bot.netguard import refusal_for_url
-from bot.opml import Outline, OPMLError, parse_opml, to_opml
+from bot.opml import OPMLError, Outline, parse_opml, to_opml
 from bot.poll import DiscoveryError, discover
 from bot.render import cut, render
 from bot.store import SubscriptionView
