@@ -1,0 +1,266 @@
+"""Polling at scale: newsbot's real poller beside the machine's ceilings and a peer, in one run.
+
+    python bench/poll.py --feeds 2000 [--repeat 3] [--no-peer]
+
+Starts the feed farm (bench/farm.py) in its own process, then runs each system in its own subprocess (so peak RSS
+is that system's alone) over the same URLs: a cold round (everything new), a warm round (nothing changed: 304s) and
+a round after 10% of the feeds got 3 new items. Systems:
+
+- newsbot: the real fetcher, parser, dedup and SQLite store (null sink; article pages are not fetched here,
+  `bench/summarize.py` measures extraction and summaries);
+- bare aiohttp: the same URLs with the same global and per-host concurrency, reading bodies and nothing else;
+- bare SQLite: one bulk insert of the same entries;
+- reader (lemon24/reader, feedparser-based) with update_feeds(workers=16), if installed (`pip install reader`).
+
+Prints wall time, feeds/s, new articles/s, peak RSS and DB size per round, and the ratios. With --repeat, medians.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import resource
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from farm import ITEMS, Farm, FarmProcess, FarmSpec, feed_url  # noqa: E402
+
+CONCURRENCY = 64
+PER_HOST = 2
+TIMEOUT = 10.0  # the farm's "timeout" feeds answer after 8 s: every system waits for them the same way
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def db_size_mb(path: Path) -> float:
+    return sum(p.stat().st_size for p in path.parent.glob(path.name + "*")) / 1e6
+
+
+async def control(port: int, share: float, count: int, seed: int) -> int:
+    import aiohttp
+
+    async with aiohttp.ClientSession() as s, s.post(f"http://127.0.0.1:{port}/control",
+                                                    json={"share": share, "count": count, "seed": seed}) as r:
+        return int((await r.json())["bumped"])
+
+
+# ----- systems (each runs in a subprocess and prints one JSON line)
+
+async def run_newsbot(urls: list[str], port: int, workdir: Path) -> dict[str, Any]:
+    from bot.config import parse_config
+    from bot.runtime import open_services
+
+    now = [1_790_000_000.0]
+    db = workdir / "newsbot.db"
+    config = parse_config({
+        "bot": {"database": str(db)}, "network": {"allowed_networks": ["127.0.0.0/8"]},
+        "polling": {"concurrency": CONCURRENCY, "per_host_concurrency": PER_HOST, "initial_posts": 1,
+                    "max_age_days": 36500},
+        "fetch": {"timeout": TIMEOUT}, "articles": {"fetch_pages": False},
+    })
+    rounds: list[dict[str, Any]] = []
+    async with open_services(config, clock=lambda: now[0]) as services:
+        store = services.store
+        for i, url in enumerate(urls):
+            feed = await store.ensure_feed(url, config.polling.default_interval, now[0])
+            await store.subscribe(feed, 1, 1 + i % 20, now=now[0])
+        poller = services.poller()
+        for name in ("cold", "warm", "new items"):
+            if name == "new items":
+                bumped = await control(port, 0.10, 3, 11)
+            now[0] += 86_400  # every feed is due again, failures included
+            before = await store.delivery_counts()
+            t0 = time.perf_counter()
+            stats = await poller.run_once(limit=len(urls) + 10)
+            wall = time.perf_counter() - t0
+            after = await store.delivery_counts()
+            queued = after.get("pending", 0) - before.get("pending", 0)
+            rounds.append({"round": name, "wall": wall, "feeds": stats.checked, "new": stats.new_articles,
+                           "not_modified": stats.not_modified, "failed": stats.failed, "queued": queued,
+                           "rss_mb": peak_rss_mb(), "db_mb": db_size_mb(db)})
+        rounds[-1]["expected_new"] = bumped * 3
+    return {"system": "newsbot", "rounds": rounds}
+
+
+async def run_bare_aiohttp(urls: list[str], port: int, workdir: Path) -> dict[str, Any]:
+    import aiohttp
+
+    etags: dict[str, str] = {}
+    sem = asyncio.Semaphore(CONCURRENCY)
+    hosts: dict[str, asyncio.Semaphore] = {}
+    rounds = []
+
+    async def one(session: aiohttp.ClientSession, url: str, conditional: bool) -> None:
+        host = url.split("/")[2]
+        async with sem, hosts.setdefault(host, asyncio.Semaphore(PER_HOST)):
+            headers = {"If-None-Match": etags[url]} if conditional and url in etags else {}
+            try:
+                async with asyncio.timeout(TIMEOUT), session.get(url, headers=headers) as resp:
+                    await resp.read()
+                    if resp.headers.get("ETag"):
+                        etags[url] = resp.headers["ETag"]
+            except (TimeoutError, aiohttp.ClientError):
+                pass
+
+    connector = aiohttp.TCPConnector(limit=CONCURRENCY + 8)
+    async with aiohttp.ClientSession(connector=connector) as session:
+        for name in ("cold", "warm", "new items"):
+            if name == "new items":
+                await control(port, 0.10, 3, 11)
+            t0 = time.perf_counter()
+            await asyncio.gather(*(one(session, u, name != "cold") for u in urls))
+            rounds.append({"round": name, "wall": time.perf_counter() - t0, "feeds": len(urls),
+                           "rss_mb": peak_rss_mb()})
+    return {"system": "bare aiohttp", "rounds": rounds}
+
+
+def run_bare_sqlite(urls: list[str], port: int, workdir: Path) -> dict[str, Any]:
+    farm = Farm(FarmSpec(feeds=len(urls)))
+    rows = []
+    for st in farm.states:
+        base = f"http://127.0.0.{1 + st.index % 32}:{port}"
+        for n in range(st.newest, st.newest - ITEMS, -1):
+            it = farm._item(st, n, base)
+            rows.append((st.index, it["guid"], it["link"], it["title"], it["description"]))
+    db = workdir / "bare.db"
+    conn = sqlite3.connect(db)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("CREATE TABLE entries (feed INTEGER, guid TEXT, link TEXT, title TEXT, body TEXT, "
+                 "UNIQUE(feed, guid))")
+    t0 = time.perf_counter()
+    with conn:
+        conn.executemany("INSERT INTO entries VALUES (?,?,?,?,?)", rows)
+    wall = time.perf_counter() - t0
+    conn.close()
+    return {"system": "bare sqlite", "rounds": [{"round": "cold", "wall": wall, "new": len(rows),
+                                                 "rss_mb": peak_rss_mb(), "db_mb": db_size_mb(db)}]}
+
+
+def run_reader(urls: list[str], port: int, workdir: Path) -> dict[str, Any]:
+    from reader import make_reader
+
+    db = workdir / "reader.sqlite"
+    r = make_reader(str(db))
+    for url in urls:
+        r.add_feed(url)
+    rounds = []
+    for name in ("cold", "warm", "new items"):
+        if name == "new items":
+            asyncio.run(control(port, 0.10, 3, 11))
+        t0 = time.perf_counter()
+        new = 0
+        for result in r.update_feeds_iter(workers=16):
+            value = result.value
+            if value is not None and not isinstance(value, Exception):
+                new += value.new
+        rounds.append({"round": name, "wall": time.perf_counter() - t0, "feeds": len(urls), "new": new,
+                       "rss_mb": peak_rss_mb(), "db_mb": db_size_mb(db)})
+    r.close()
+    return {"system": "reader", "rounds": rounds}
+
+
+SYSTEMS = {"newsbot": run_newsbot, "bare-aiohttp": run_bare_aiohttp, "bare-sqlite": run_bare_sqlite,
+           "reader": run_reader}
+
+
+def child(system: str, feeds: int, port: int) -> None:
+    urls = [feed_url(port, i) for i in range(feeds)]
+    with tempfile.TemporaryDirectory(prefix="newsbot-bench-") as tmp:
+        fn = SYSTEMS[system]
+        result = asyncio.run(fn(urls, port, Path(tmp))) if asyncio.iscoroutinefunction(fn) \
+            else fn(urls, port, Path(tmp))
+    print(json.dumps(result))
+
+
+def run_child(system: str, feeds: int, seed: int, port: int) -> dict[str, Any]:
+    """A fresh farm per system, so each sees the same cold/warm/new-items sequence."""
+    spec = FarmSpec(feeds=feeds, seed=seed, timeout_sleep=8.0)
+    with FarmProcess(spec, port):
+        out = subprocess.run([sys.executable, __file__, "--child", system, "--feeds", str(feeds), "--port",
+                              str(port)], capture_output=True, text=True, check=False,
+                             env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)})
+    if out.returncode != 0:
+        raise RuntimeError(f"{system} failed:\n{out.stderr[-3000:]}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def median_rounds(results: list[dict[str, Any]]) -> dict[str, dict[str, float]]:
+    by_round: dict[str, dict[str, float]] = {}
+    for r in results[0]["rounds"]:
+        name = r["round"]
+        same = [next(x for x in res["rounds"] if x["round"] == name) for res in results]
+        by_round[name] = {k: statistics.median(x[k] for x in same) for k, v in r.items()
+                          if isinstance(v, int | float)}
+    return by_round
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--feeds", type=int, default=2000)
+    parser.add_argument("--repeat", type=int, default=1)
+    parser.add_argument("--port", type=int, default=18181)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--no-peer", action="store_true", help="skip lemon24/reader")
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        child(args.child, args.feeds, args.port)
+        return
+    systems = ["newsbot", "bare-aiohttp", "bare-sqlite"]
+    if not args.no_peer:
+        try:
+            import reader  # noqa: F401
+
+            systems.append("reader")
+        except ImportError:
+            print("(reader is not installed: `pip install reader` to include the peer)")
+    medians = {}
+    for system in systems:
+        runs = [run_child(system, args.feeds, args.seed, args.port) for _ in range(args.repeat)]
+        medians[system] = median_rounds(runs)
+    n = args.feeds
+    print(f"\n{n} feeds × {ITEMS} items, {CONCURRENCY} at once, {PER_HOST} per host, 32 hosts, latency 50–200 ms, "
+          f"3% faulty; medians of {args.repeat} run(s)\n")
+    print(f"{'system':<14}{'round':<11}{'wall s':>8}{'feeds/s':>9}{'new/s':>9}{'new':>8}{'304':>7}{'failed':>7}"
+          f"{'RSS MB':>8}{'DB MB':>7}")
+    for system, rounds in medians.items():
+        for name, r in rounds.items():
+            wall = r["wall"]
+            feeds_s = r.get("feeds", 0) / wall if r.get("feeds") else 0
+            new_s = r.get("new", 0) / wall if r.get("new") else 0
+            print(f"{system:<14}{name:<11}{wall:>8.2f}{feeds_s:>9.0f}{new_s:>9.0f}{r.get('new', 0):>8.0f}"
+                  f"{r.get('not_modified', 0):>7.0f}{r.get('failed', 0):>7.0f}{r.get('rss_mb', 0):>8.0f}"
+                  f"{r.get('db_mb', 0):>7.1f}")
+    nb = medians["newsbot"]
+    print("\nratios (newsbot time / other time; < 1 means newsbot is faster)")
+    for name in ("cold", "warm", "new items"):
+        parts = [f"{name:<10}"]
+        ceiling = medians["bare-aiohttp"].get(name)
+        if ceiling:
+            parts.append(f"vs bare aiohttp {nb[name]['wall'] / ceiling['wall']:.2f}×")
+        if "reader" in medians and name in medians["reader"]:
+            parts.append(f"vs reader {nb[name]['wall'] / medians['reader'][name]['wall']:.3f}× "
+                         f"(reader/newsbot = {medians['reader'][name]['wall'] / nb[name]['wall']:.1f}×)")
+        print("  " + "   ".join(parts))
+    print(f"  cold      vs bare SQLite insert: newsbot {nb['cold']['wall']:.2f} s for everything, bulk insert "
+          f"alone {medians['bare-sqlite']['cold']['wall']:.2f} s")
+    new = nb["new items"]
+    print(f"\nnew-items round: {new['new']:.0f} new articles, {new['queued']:.0f} posts queued, "
+          f"expected {new.get('expected_new', 0):.0f}")
+
+
+if __name__ == "__main__":
+    main()
