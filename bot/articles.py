@@ -18,6 +18,7 @@ from bot.decide import NewArticle
 from bot.extract import Extracted, extract
 from bot.fetch import PAGE_ACCEPT, Fetcher, FetchError
 from bot.models import Article
+from bot.render import cut
 from bot.summarize import summarize
 from bot.urls import normalize_url
 
@@ -81,7 +82,9 @@ class ArticleBuilder:
         page = await self.page(entry.link) if item.deliver_to and entry.link else None
         use_page = page is not None and len(page.text) >= max(_MIN_PAGE_TEXT, len(item.text) // 2)
         body = page.text if use_page and page else item.text
-        summary = self.summary(body)
+        # Only posts need the real summary; a backlog item (recorded, never posted) keeps a cheap cut of its text
+        # for `/news latest` and search. Summarizing a cold feed's 50 back-items would triple a cold round's cost.
+        summary = self.summary(body) if item.deliver_to else cut(" ".join(body.split()), self._config.summary_chars)
         return Article(
             feed_id=feed_id,
             key=item.key,

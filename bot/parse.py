@@ -8,12 +8,15 @@ callers run this off the event loop.
 from __future__ import annotations
 
 import calendar
+import contextlib
 import json
 import re
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urljoin
 
+import fastfeedparser
+import fastfeedparser.main
 import feedparser
 import lxml.etree
 import lxml.html
@@ -52,6 +55,87 @@ def _looks_like_html(body: bytes) -> bool:
 
 
 def _parse_xml_feed(body: bytes, url: str, content_type: str, max_items: int) -> ParsedFeed:
+    """fastfeedparser when it copes (about 50× faster), feedparser for everything else.
+
+    fastfeedparser ignores xml:base and raises on some odd documents where feedparser recovers, so those go to
+    feedparser; both paths map to the same Entry fields and identities (see tests/test_parse.py).
+    """
+    if b"xml:base" not in body[:65536]:
+        try:
+            fast = _parse_fast(body, url, max_items)
+        except Exception:  # any failure of the fast path just means: use the tolerant one
+            fast = None
+        if fast is not None:
+            return fast
+    return _parse_tolerant(body, url, content_type, max_items)
+
+
+def _parse_fast(body: bytes, url: str, max_items: int) -> ParsedFeed | None:
+    result = fastfeedparser.parse(body)
+    entries = result.get("entries") or []
+    info = result.get("feed") or {}
+    if not entries or not info:
+        return None
+    return ParsedFeed(
+        title=_clean_title(info.get("title", "")) or url,
+        site_url=_absolute(url, info.get("link")),
+        entries=tuple(_fast_entry(e, url) for e in entries[:max_items]),
+        kind=_kind(body, ""),
+    )
+
+
+_RSS_VERSION = re.compile(rb"<rss[^>]*?version=[\"']([\d.]+)")
+
+
+def _kind(body: bytes, fallback: str) -> str:
+    """The format read from the document root, the same whichever parser ran."""
+    head = body[:4096]
+    if (match := _RSS_VERSION.search(head)) is not None:
+        return "rss" + match.group(1).decode().replace(".", "")
+    if b"purl.org/rss/1.0" in head or b"<rdf:RDF" in head:
+        return "rss10"
+    if b"http://www.w3.org/2005/Atom" in head:
+        return "atom10"
+    if b"purl.org/atom/ns#" in head:
+        return "atom03"
+    return fallback or "unknown"
+
+
+def _guid(value: Any, link: str | None, raw_link: Any) -> str | None:
+    """The item's own id, or None when it only repeats the link (parsers disagree on filling it in)."""
+    if not value:
+        return None
+    guid = str(value)[:2000]
+    return None if guid in (link, raw_link) else guid
+
+
+def _fast_entry(entry: Any, base: str) -> Entry:
+    contents = entry.get("content") or ()
+    content = max((c.get("value", "") or "" for c in contents), key=len, default="")
+    summary = entry.get("description", "") or ""
+    body = content if len(content) > len(summary) else summary
+    link = _absolute(base, entry.get("link"))
+    author = entry.get("author")
+    published = _iso_date(entry.get("published")) or _iso_date(entry.get("updated"))
+    guid = entry.get("id")
+    if published and isinstance(guid, str) and not guid.startswith(("http://", "https://")):
+        # fastfeedparser guesses a date from a dateless item's guid ("a" becomes 25 January); a guessed date can
+        # make a fresh article look too old to post, so a date equal to the guid's guess is not trusted.
+        with contextlib.suppress(Exception):
+            if _iso_date(fastfeedparser.main._parse_date(guid)) == published:
+                published = None
+    return Entry(
+        guid=_guid(entry.get("id"), link, entry.get("link")),
+        link=link,
+        title=_clean_title(entry.get("title", "") or ""),
+        content_html=body[:_MAX_CONTENT],
+        author=_clean_title(author)[:256] or None if isinstance(author, str) and author else None,
+        published=published,
+        image=_xml_image(entry, link or base),
+    )
+
+
+def _parse_tolerant(body: bytes, url: str, content_type: str, max_items: int) -> ParsedFeed:
     headers = {"content-location": url}
     if content_type:
         headers["content-type"] = content_type
@@ -69,7 +153,7 @@ def _parse_xml_feed(body: bytes, url: str, content_type: str, max_items: int) ->
         title=_clean_title(info.get("title", ""), info.get("title_detail")) or url,
         site_url=_absolute(url, info.get("link")),
         entries=entries,
-        kind=version or "unknown",
+        kind=_kind(body, version),
     )
 
 
@@ -123,9 +207,8 @@ def _xml_entry(entry: Any, base: str) -> Entry:
     body = content if len(html_to_text(content[:_MAX_CONTENT])) > len(html_to_text(summary[:_MAX_CONTENT])) \
         else summary
     link = _absolute(base, entry.get("link"))
-    guid = entry.get("id") or None
     return Entry(
-        guid=str(guid)[:2000] if guid else None,
+        guid=_guid(entry.get("id"), link, entry.get("link")),
         link=link,
         title=_clean_title(entry.get("title", "")),
         content_html=body[:_MAX_CONTENT],

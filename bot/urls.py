@@ -12,7 +12,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from bot.models import Entry
 
-KEY_VERSION = "1"
+KEY_VERSION = "2"  # 2: a URL-valued guid and a link share one key form, whichever parser produced them
 
 # Query parameters that only say where a click came from; they never change which article a URL names.
 _TRACKING_PARAMS = frozenset(
@@ -66,7 +66,9 @@ def entry_key(entry: Entry) -> str:
     """An entry's identity within its feed: guid, else normalized link, else title + date."""
     if entry.guid and entry.guid.strip():
         guid = entry.guid.strip()
-        return f"{KEY_VERSION}:g:{normalize_url(guid) if _looks_like_url(guid) else guid[:1000]}"
+        if _looks_like_url(guid):
+            return f"{KEY_VERSION}:l:{normalize_url(guid)}"
+        return f"{KEY_VERSION}:g:{guid[:1000]}"
     if entry.link:
         return f"{KEY_VERSION}:l:{normalize_url(entry.link)}"
     return f"{KEY_VERSION}:h:{_digest(entry.title, _iso(entry.published))}"

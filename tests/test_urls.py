@@ -16,16 +16,18 @@ def test_normalize_drops_tracking_fragment_and_case() -> None:
 
 
 def test_entry_key_prefers_guid_then_link_then_hash() -> None:
-    assert entry_key(entry(guid="abc", link="https://a.test/1")) == "1:g:abc"
-    assert entry_key(entry(link="https://a.test/1?utm_medium=rss")) == "1:l:https://a.test/1"
+    assert entry_key(entry(guid="abc", link="https://a.test/1")) == "2:g:abc"
+    assert entry_key(entry(link="https://a.test/1?utm_medium=rss")) == "2:l:https://a.test/1"
     when = datetime(2026, 1, 1, tzinfo=UTC)
     hashed = entry_key(entry(title="Hello", published=when))
-    assert hashed.startswith("1:h:") and hashed == entry_key(entry(title="Hello", published=when))
+    assert hashed.startswith("2:h:") and hashed == entry_key(entry(title="Hello", published=when))
     assert hashed != entry_key(entry(title="Hello again", published=when))
 
 
 def test_url_guids_are_normalized_too() -> None:
     assert entry_key(entry(guid="https://a.test/1?utm_source=a")) == entry_key(entry(guid="https://a.test/1"))
+    # A parser that fills a missing guid with the link yields the same identity as one that leaves it empty.
+    assert entry_key(entry(guid="https://a.test/1", link="https://a.test/1")) == entry_key(entry(link="https://a.test/1"))
 
 
 def test_story_key_shared_across_feeds_by_link() -> None:
