@@ -428,13 +428,24 @@ class Store:
 
     # ----- outbox
 
-    async def pending_deliveries(self, now: float, limit: int) -> list[Delivery]:
-        """Deliveries whose time has come, oldest first; paused or removed subscriptions' rows wait."""
+    async def pending_deliveries(self, now: float, limit: int, per_channel: int = 10) -> list[Delivery]:
+        """Due deliveries, oldest first within each channel and fairly across channels.
+
+        At most `per_channel` per channel, so one busy channel cannot starve the others; and a channel whose oldest
+        pending delivery is waiting for a retry yields nothing, so no later post can overtake it. Paused or removed
+        subscriptions' rows wait.
+        """
         rows = await self._all(
+            "WITH p AS (SELECT d.id, d.next_attempt, "
+            "ROW_NUMBER() OVER (PARTITION BY d.channel_id ORDER BY d.id) AS rn, "
+            "FIRST_VALUE(d.next_attempt) OVER (PARTITION BY d.channel_id ORDER BY d.id) AS head_due "
+            "FROM deliveries d JOIN subscriptions s ON s.id = d.subscription_id "
+            "WHERE d.status = 'pending' AND s.paused_reason IS NULL) "
             "SELECT d.id AS d_id, d.subscription_id, d.channel_id, d.nonce, d.attempts, s.guild_id, "
-            "s.mention_role_id, a.* FROM deliveries d JOIN subscriptions s ON s.id = d.subscription_id "
-            "JOIN articles a ON a.id = d.article_id WHERE d.status = 'pending' AND d.next_attempt <= ? "
-            "AND s.paused_reason IS NULL ORDER BY d.id LIMIT ?", (now, limit))
+            "s.mention_role_id, a.* FROM p JOIN deliveries d ON d.id = p.id "
+            "JOIN subscriptions s ON s.id = d.subscription_id JOIN articles a ON a.id = d.article_id "
+            "WHERE p.rn <= ? AND p.head_due <= ? AND p.next_attempt <= ? ORDER BY d.id LIMIT ?",
+            (per_channel, now, now, limit))
         return [Delivery(r["d_id"], _article(r), r["subscription_id"], r["channel_id"], r["guild_id"],
                          r["mention_role_id"], r["nonce"], r["attempts"]) for r in rows]
 

@@ -203,3 +203,29 @@ async def test_autodiscovery_finds_feed_of_a_page_and_says_when_none(site: Site,
         assert "no feed link" in str(exc)
     else:
         raise AssertionError("a page without feed links must be refused")
+
+
+async def test_outbox_is_fair_across_channels_and_a_retrying_post_is_never_overtaken(site: Site, services,
+                                                                                     clock) -> None:
+    from bot.deliver import TransientSendError
+
+    site.set("/busy", rss(items(site, *range(30, 0, -1))))
+    site.set("/quiet", rss([{"title": "Quiet", "link": site.url("/q"), "guid": "q"}]))
+    await follow(services, site.url("/busy"), channel=1)
+    await follow(services, site.url("/quiet"), channel=2)
+    await services.poller().run_once()
+    # The busy feed's first round posts 1 (no flood); give it 30 more pending posts by a second subscription path.
+    site.set("/busy", rss(items(site, *range(60, 0, -1))))
+    clock.advance(86_400)
+    await services.poller().run_once()
+    batch = await services.store.pending_deliveries(clock(), limit=15)
+    assert {d.channel_id for d in batch} == {1, 2}  # the quiet channel is not starved by the busy one
+    sink = RecordingSink()
+    sink.fail_with = TransientSendError("Discord unavailable")
+    await services.deliverer(sink).run_once()
+    sink.fail_with = None
+    assert await services.store.pending_deliveries(clock(), limit=50) == []  # both heads are waiting to retry
+    clock.advance(3600)
+    await services.deliverer(sink).run_once()
+    busy = sink.titles(channel=1)
+    assert busy == sorted(busy, key=lambda t: int(t.split()[1]))  # oldest first, the failed one included

@@ -1,0 +1,101 @@
+"""Posting throughput: pending deliveries through the real discord.py bot to the fake Discord, rate limits on.
+
+    python bench/deliver.py [--posts 1000] [--channels 20]
+
+The fake Discord (tests/fake_discord.py) enforces Discord's per-channel bucket (5 messages per 5 s) with real 429s
+and rate-limit headers. Prints messages/s, 429s received, and whether every channel got its posts in order; beside
+it, the ceiling this rate limit allows (channels × 1 message/s).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import discord  # noqa: E402
+import discord.gateway  # noqa: E402
+
+from bot.config import parse_config  # noqa: E402
+from bot.discordbot.client import make_bot  # noqa: E402
+from bot.models import Article  # noqa: E402
+from bot.runtime import open_services  # noqa: E402
+from bot.store import ArticleWrite  # noqa: E402
+from tests.fake_discord import TOKEN, FakeDiscord, running  # noqa: E402
+
+
+async def bench(posts: int, channels: int, interval: float) -> None:
+    fake = FakeDiscord()
+    guild = fake.add_guild("Bench", channels=tuple(f"c{i}" for i in range(channels)))
+    channel_ids = list(guild.channels)
+    with tempfile.TemporaryDirectory() as tmp:
+        async with running(fake):
+            config = parse_config({
+                "bot": {"database": str(Path(tmp) / "d.db")},
+                "discord": {"api_base_url": f"{fake.base}/api/v10",
+                            "gateway_url": fake.base.replace("http", "ws") + "/gateway"},
+                "delivery": {"per_channel_interval": interval},
+                "network": {"allowed_networks": ["127.0.0.0/8"]},
+            })
+            async with open_services(config) as services:
+                store = services.store
+                now = time.time()
+                start = datetime.now(UTC)
+                for c, cid in enumerate(channel_ids):
+                    feed = await store.ensure_feed(f"http://127.0.0.1:9/feed/{c}", 900, now)
+                    sub = await store.subscribe(feed, guild.id, cid, now=now)
+                    assert sub is not None
+                    writes = []
+                    for n in range(posts // channels):
+                        article = Article(feed.id, f"k{n}", f"s{c}-{n}", f"https://news.example/{c}/{n}",
+                                          f"Channel {c} story {n}", "A short summary sentence. Another one.",
+                                          "Desk", start + timedelta(seconds=n), None, f"Feed {c}")
+                        writes.append(ArticleWrite(article, (sub.id,)))
+                    # Far-future next check: this bench measures posting only, the poller stays idle.
+                    await store.record_success(feed, now=now, next_check=now + 10**6, title=f"Feed {c}", etag=None,
+                                               last_modified=None, writes=writes)
+                total = (posts // channels) * channels
+                bot = make_bot(services, guild_ready_timeout=0.2)
+                t0 = time.perf_counter()
+                task = asyncio.create_task(bot.start(TOKEN))
+                while sum(len(fake.posted(c)) for c in channel_ids) < total:
+                    await asyncio.sleep(0.05)
+                    if task.done():
+                        raise RuntimeError(f"bot stopped: {task.exception()}")
+                wall = time.perf_counter() - t0
+                await bot.close()
+                await asyncio.gather(task, return_exceptions=True)
+    in_order = all([m["embeds"][0]["title"] for m in fake.posted(cid)] ==
+                   [f"Channel {c} story {n}" for n in range(posts // channels)] for c, cid in enumerate(channel_ids))
+    duplicates = total - len({m["embeds"][0]["url"] for c in channel_ids for m in fake.posted(c)})
+    count, window = fake.rate_per_channel
+    ceiling = channels * count / window
+    print(f"{total} posts to {channels} channels, per-channel limit {count}/{window:g} s, "
+          f"newsbot paces {1 / interval if interval else float('inf'):g}/s per channel")
+    print(f"newsbot: {wall:.1f} s, {total / wall:.1f} messages/s; 429s received: {fake.rate_limited}; "
+          f"order kept in every channel: {in_order}; duplicates: {duplicates}; rejected: {len(fake.rejected)}")
+    print(f"ceiling allowed by Discord's per-channel limit: {ceiling:.1f} messages/s "
+          f"(newsbot at {total / wall / ceiling:.0%} of it)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--posts", type=int, default=1000)
+    parser.add_argument("--channels", type=int, default=20)
+    parser.add_argument("--interval", type=float, default=1.0, help="delivery.per_channel_interval")
+    args = parser.parse_args()
+    original = discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY
+    try:
+        asyncio.run(bench(args.posts, args.channels, args.interval))
+    finally:
+        discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = original
+
+
+if __name__ == "__main__":
+    main()
