@@ -147,7 +147,7 @@ class Farm:
         i, n = int(request.match_info["i"]), int(request.match_info["n"])
         await self.latency(i * 31 + n)
         rng = random.Random(i * 1_000_003 + n)
-        paras = "".join(f"<p>{sentence(rng, 18)} {sentence(rng, 12)}</p>" for _ in range(60))
+        paras = "".join(f"<p>{sentence(rng, 18)} {sentence(rng, 12)}</p>" for _ in range(230))
         nav = "".join(f"<li><a href='/s/{k}'>{sentence(rng, 2)}</a></li>" for k in range(40))
         page = (f"<!DOCTYPE html><html lang='en'><head><title>Article {n}</title>"
                 f"<meta property='og:image' content='/img/{i}/{n}.jpg'></head><body><nav><ul>{nav}</ul></nav>"

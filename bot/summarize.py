@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import itertools
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
@@ -43,13 +44,17 @@ class Sentence:
     paragraph: int
 
 
-def split_sentences(text: str) -> list[Sentence]:
-    """Sentences in order; a line break always ends a sentence (extracted text keeps one paragraph per line)."""
-    out: list[Sentence] = []
+def iter_sentences(text: str) -> Iterator[Sentence]:
+    """Sentences in order, lazily; a line break always ends a sentence (one paragraph per line)."""
+    index = 0
     for p_index, para in enumerate(p for p in text.split("\n") if p.strip()):
         for sentence in _split_paragraph(para.strip()):
-            out.append(Sentence(sentence, len(out), p_index))
-    return out
+            yield Sentence(sentence, index, p_index)
+            index += 1
+
+
+def split_sentences(text: str) -> list[Sentence]:
+    return list(iter_sentences(text))
 
 
 _STRAIGHT = "\"'"
@@ -169,12 +174,20 @@ def summarize(text: str, *, max_sentences: int = 3, max_chars: int = 500) -> str
     Plain Lead-3 overruns any budget with a long third sentence; this keeps the lead's facts, swaps in a shorter
     neighbour when needed, and never cuts a sentence (or a quotation) in half.
     """
-    sentences = split_sentences(text)
-    if not sentences:
-        return ""
     cjk = _is_cjk(text)
+    first: list[Sentence] = []
+    usable: list[Sentence] = []
+    for sentence in iter_sentences(text):  # only the lead is needed: never split a whole long article
+        if len(first) < LEAD_WINDOW:
+            first.append(sentence)
+        if _usable(sentence.text, cjk):
+            usable.append(sentence)
+        if len(usable) == LEAD_WINDOW or sentence.index >= 200:
+            break
+    if not first:
+        return ""
     # A teaser of fragments has no "usable" sentence; then its own first sentences are the best we have.
-    window = [s for s in sentences if _usable(s.text, cjk)][:LEAD_WINDOW] or sentences[:LEAD_WINDOW]
+    window = usable or first
     tokens = [set(_tokens(s.text)) for s in window]
     joiner = "" if cjk else " "
     best: tuple[int, ...] = ()

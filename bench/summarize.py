@@ -1,0 +1,83 @@
+"""Extract + summarize throughput on one core: articles/s, median and p95 ms per article.
+
+    python bench/summarize.py [DATASET_DIR]   (html/*.html.gz as in shared/data/extraction-dev; default: 200
+                                               generated ~50 KB pages from the feed farm)
+
+Beside it, in the same run: lxml parsing plus all visible text of the same pages (the floor any extractor pays).
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import lxml.html  # noqa: E402
+
+from bot.extract import extract  # noqa: E402
+from bot.summarize import summarize  # noqa: E402
+
+
+def farm_pages(count: int) -> list[tuple[bytes, str]]:
+    import asyncio
+
+    from aiohttp.test_utils import make_mocked_request
+    from farm import Farm, FarmSpec
+
+    farm = Farm(FarmSpec(feeds=count, latency=(0, 0)))
+    pages = []
+    for i in range(count):
+        request = make_mocked_request("GET", f"/article/{i}/1", match_info={"i": str(i), "n": "1"})
+        response = asyncio.run(farm.handle_article(request))
+        pages.append((response.body, f"http://127.0.0.1/article/{i}/1"))  # type: ignore[arg-type]
+    return pages
+
+
+def newsbot(html: bytes, url: str) -> str:
+    page = extract(html, url)
+    return summarize(page.text) if page else ""
+
+
+def visible_text(html: bytes, url: str) -> str:
+    return lxml.html.document_fromstring(html).text_content()
+
+
+def timed(fn: Callable[[bytes, str], str], pages: list[tuple[bytes, str]]) -> list[float]:
+    out = []
+    for html, url in pages:
+        t0 = time.perf_counter()
+        fn(html, url)
+        out.append((time.perf_counter() - t0) * 1000)
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("dataset", nargs="?", type=Path)
+    args = parser.parse_args()
+    if args.dataset:
+        pages = [(gzip.decompress(p.read_bytes()), "https://example.com/") for p in
+                 sorted((args.dataset / "html").glob("*.html.gz"))]
+        source = str(args.dataset)
+    else:
+        pages = farm_pages(200)
+        source = "200 generated farm pages"
+    size = statistics.mean(len(h) for h, _ in pages) / 1024
+    print(f"{len(pages)} pages from {source}, {size:.0f} KB on average, one core")
+    print(f"{'method':<32}{'articles/s':>11}{'median ms':>11}{'p95 ms':>9}")
+    for name, fn in (("newsbot extract + summarize", newsbot), ("lxml parse + visible text", visible_text)):
+        ms = timed(fn, pages)
+        total = sum(ms) / 1000
+        p95 = sorted(ms)[max(0, int(len(ms) * 0.95) - 1)]
+        print(f"{name:<32}{len(pages) / total:>11.1f}{statistics.median(ms):>11.1f}{p95:>9.1f}")
+
+
+if __name__ == "__main__":
+    main()
