@@ -19,15 +19,15 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import discord  # noqa: E402
-import discord.gateway  # noqa: E402
+import discord
+import discord.gateway
 
-from bot.config import parse_config  # noqa: E402
-from bot.discordbot.client import make_bot  # noqa: E402
-from bot.models import Article  # noqa: E402
-from bot.runtime import open_services  # noqa: E402
-from bot.store import ArticleWrite  # noqa: E402
-from tests.fake_discord import TOKEN, FakeDiscord, running  # noqa: E402
+from bot.config import parse_config
+from bot.discordbot.client import make_bot
+from bot.models import Article
+from bot.runtime import open_services
+from bot.store import ArticleWrite
+from tests.fake_discord import TOKEN, FakeDiscord, running
 
 
 async def bench(posts: int, channels: int, interval: float) -> None:

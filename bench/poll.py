@@ -34,7 +34,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from farm import ITEMS, Farm, FarmProcess, FarmSpec, feed_url  # noqa: E402
+from farm import ITEMS, Farm, FarmProcess, FarmSpec, feed_url
 
 CONCURRENCY = 64
 PER_HOST = 2
@@ -228,22 +228,25 @@ def main() -> None:
         except ImportError:
             print("(reader is not installed: `pip install reader` to include the peer)")
     medians = {}
-    for system in systems:
-        runs = [run_child(system, args.feeds, args.seed, args.port) for _ in range(args.repeat)]
-        medians[system] = median_rounds(runs)
     n = args.feeds
-    print(f"\n{n} feeds × {ITEMS} items, {CONCURRENCY} at once, {PER_HOST} per host, 32 hosts, latency 50–200 ms, "
+    print(f"{n} feeds × {ITEMS} items, {CONCURRENCY} at once, {PER_HOST} per host, 32 hosts, latency 50–200 ms, "
           f"3% faulty; medians of {args.repeat} run(s)\n")
     print(f"{'system':<14}{'round':<11}{'wall s':>8}{'feeds/s':>9}{'new/s':>9}{'new':>8}{'304':>7}{'failed':>7}"
-          f"{'RSS MB':>8}{'DB MB':>7}")
-    for system, rounds in medians.items():
+          f"{'RSS MB':>8}{'DB MB':>7}", flush=True)
+    for system in systems:
+        try:
+            runs = [run_child(system, args.feeds, args.seed, args.port) for _ in range(args.repeat)]
+        except RuntimeError as exc:
+            print(f"{system:<14}failed: {str(exc)[-400:]}", flush=True)
+            continue
+        medians[system] = rounds = median_rounds(runs)
         for name, r in rounds.items():
             wall = r["wall"]
             feeds_s = r.get("feeds", 0) / wall if r.get("feeds") else 0
             new_s = r.get("new", 0) / wall if r.get("new") else 0
             print(f"{system:<14}{name:<11}{wall:>8.2f}{feeds_s:>9.0f}{new_s:>9.0f}{r.get('new', 0):>8.0f}"
                   f"{r.get('not_modified', 0):>7.0f}{r.get('failed', 0):>7.0f}{r.get('rss_mb', 0):>8.0f}"
-                  f"{r.get('db_mb', 0):>7.1f}")
+                  f"{r.get('db_mb', 0):>7.1f}", flush=True)
     nb = medians["newsbot"]
     print("\nratios (newsbot time / other time; < 1 means newsbot is faster)")
     for name in ("cold", "warm", "new items"):

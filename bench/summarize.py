@@ -19,10 +19,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import lxml.html  # noqa: E402
+import lxml.html
 
-from bot.extract import extract  # noqa: E402
-from bot.summarize import summarize  # noqa: E402
+from bot.extract import extract
+from bot.summarize import summarize
 
 
 def farm_pages(count: int) -> list[tuple[bytes, str]]:

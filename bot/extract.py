@@ -15,8 +15,6 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urljoin
 
-import lxml.etree
-import lxml.html
 import trafilatura
 from trafilatura.utils import load_html
 
