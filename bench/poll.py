@@ -162,7 +162,7 @@ def run_reader(urls: list[str], port: int, workdir: Path) -> dict[str, Any]:
             asyncio.run(control(port, 0.10, 3, 11))
         t0 = time.perf_counter()
         new = 0
-        for result in r.update_feeds_iter(workers=16):
+        for result in r.update_feeds_iter(workers=16, scheduled=False):  # every feed, every round
             value = result.value
             if value is not None and not isinstance(value, Exception):
                 new += value.new

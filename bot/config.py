@@ -67,7 +67,7 @@ class ArticlesSection:
     fetch_pages: bool = True  # fetch each posted article's page to summarize the article itself
     summary_sentences: int = 3
     summary_chars: int = 500
-    retention_days: int = 90  # article bodies older than this are pruned; identities are kept forever
+    retention_days: float = 90.0  # article bodies older than this are pruned; identities are kept forever
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ from bot.config import Config
 from bot.decide import candidates, decide_new
 from bot.fetch import Fetcher, FetchError, FetchResult
 from bot.models import Feed, ParsedFeed
-from bot.parse import NotAFeed, ParseError, find_feed_links, parse_feed
+from bot.parse import NotAFeed, ParseError, find_feed_links, parse_feed_async
 from bot.store import ArticleWrite, Store
 
 log = logging.getLogger(__name__)
@@ -57,8 +57,7 @@ async def discover(fetcher: Fetcher, url: str, *, max_items: int = 500) -> Disco
     except FetchError as exc:
         raise DiscoveryError(f"could not fetch {url}: {exc.reason}") from None
     try:
-        parsed = await asyncio.to_thread(parse_feed, result.body, result.url, result.content_type,
-                                         max_items=max_items)
+        parsed = await parse_feed_async(result.body, result.url, result.content_type, max_items=max_items)
         return Discovered(result.url, parsed, None)
     except NotAFeed:
         links = find_feed_links(result.body, result.url)
@@ -71,8 +70,7 @@ async def discover(fetcher: Fetcher, url: str, *, max_items: int = 500) -> Disco
     for link in links[:3]:
         try:
             found = await fetcher.get(link)
-            parsed = await asyncio.to_thread(parse_feed, found.body, found.url, found.content_type,
-                                             max_items=max_items)
+            parsed = await parse_feed_async(found.body, found.url, found.content_type, max_items=max_items)
             return Discovered(found.url, parsed, result.url)
         except FetchError as exc:
             last_error = f"{link}: {exc.reason}"
@@ -91,12 +89,21 @@ class Poller:
         self._clock = clock
         self._on_queued = on_queued
         self.wake = asyncio.Event()  # set when a feed was added, so it is checked now rather than next round
+        self._last_prune = 0.0
 
     async def run_once(self, limit: int = 5000) -> RoundStats:
         """Check every feed that is due now, concurrently within the fetcher's limits."""
         stats = RoundStats()
         feeds = await self._store.due_feeds(self._clock(), limit)
-        await asyncio.gather(*(self.check(feed, stats) for feed in feeds))
+        # Bound the feeds in flight, not just the requests: fetched documents must not pile up in memory while
+        # they wait for the single database writer.
+        slots = asyncio.Semaphore(self._config.polling.concurrency * 2)
+
+        async def bounded(feed: Feed) -> None:
+            async with slots:
+                await self.check(feed, stats)
+
+        await asyncio.gather(*(bounded(feed) for feed in feeds))
         return stats
 
     async def check(self, feed: Feed, stats: RoundStats | None = None) -> None:
@@ -126,8 +133,8 @@ class Poller:
             await self._fail(feed, f"internal error: {type(exc).__name__}: {str(exc)[:200]}", stats)
 
     async def _ingest(self, feed: Feed, result: FetchResult, stats: RoundStats) -> int:
-        parsed = await asyncio.to_thread(parse_feed, result.body, result.url, result.content_type,
-                                         max_items=self._config.polling.max_items)
+        parsed = await parse_feed_async(result.body, result.url, result.content_type,
+                                        max_items=self._config.polling.max_items)
         found = candidates(parsed, feed.id)
         known_keys, known_stories = await self._store.known_identities(
             feed.id, [c.key for c in found], [c.story_key for c in found])
@@ -159,9 +166,21 @@ class Poller:
             feed, now=now, error=reason, disabled_reason=disabled,
             next_check=schedule.next_check_after_failure(now, feed.interval, count, p.max_backoff, retry_after))
 
+    async def prune(self, every: float = 3600.0) -> int:
+        """Forget article text past the retention (at most once per `every` seconds); identities stay."""
+        now = self._clock()
+        if now - self._last_prune < every:
+            return 0
+        self._last_prune = now
+        pruned = await self._store.prune_bodies(now - self._config.articles.retention_days * 86_400)
+        if pruned:
+            log.info("pruned the text of %d old articles", pruned)
+        return pruned
+
     async def run_forever(self, stop: asyncio.Event, idle: float = 30.0) -> None:
         while not stop.is_set():
             try:
+                await self.prune()
                 stats = await self.run_once()
                 if stats.checked:
                     log.info("checked %d feeds: %d unchanged, %d failed, %d new articles, %d posts queued",

@@ -543,6 +543,11 @@ class FakeDiscord:
         for ws in list(self.sockets):
             await ws.close(code=code, message=b"dropped by test")
 
+    async def invalidate_session(self) -> None:
+        """Tell every client its session is gone (op 9, not resumable): it must IDENTIFY afresh."""
+        for ws in list(self.sockets):
+            await ws.send_str(json.dumps({"op": 9, "d": False}))
+
     async def gateway(self, request: web.Request) -> web.WebSocketResponse:
         ws = web.WebSocketResponse(autoping=True)
         await ws.prepare(request)

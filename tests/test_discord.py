@@ -359,3 +359,29 @@ async def test_commands_are_not_resynced_when_unchanged(site: Site, fake: FakeDi
         await asyncio.sleep(0.3)
         assert fake.command_syncs == 1
         assert await run.bot.sync_if_changed(force=True) and fake.command_syncs == 2
+
+
+async def test_gateway_drop_resumes_and_invalid_session_reidentifies(site: Site, fake: FakeDiscord,
+                                                                     make_config) -> None:
+    guild = fake.add_guild("G")
+    news = fake.channel(guild, "news")
+    site.set("/feed", rss([story(site, 1)]))
+    async with discord_bot(fake, make_config, **FAST) as run:
+        await eventually(lambda: fake.command_syncs == 1)
+        await add_feed(fake, guild, news, site.url("/feed"))
+        await eventually(lambda: len(fake.posted(news.id)) == 1)
+        await fake.drop_gateway(4000)
+        await eventually(lambda: fake.resumes == 1 and fake.sockets, timeout=20)
+        reply = await fake.invoke(guild, news, "news", "sources")
+        assert "Test Feed" in reply.text()
+        await fake.invalidate_session()
+        await eventually(lambda: fake.identifies == 2 and fake.sockets, timeout=20)
+        await eventually(lambda: run.bot.is_ready(), timeout=20)
+        site.set("/feed", rss([story(site, 2), story(site, 1)]))
+        feed = await run.services.store.feed_by_url(site.url("/feed"))
+        await run.services.store.record_not_modified(feed, now=0, next_check=0)
+        run.bot.poke_poller()
+        await eventually(lambda: len(fake.posted(news.id)) == 2, timeout=20)
+        reply = await fake.invoke(guild, news, "news", "latest", {"count": 2})
+        assert "Story 2" in reply.text()
+    assert [m["embeds"][0]["title"] for m in fake.posted(news.id)] == ["Story 1", "Story 2"]
