@@ -1,4 +1,4 @@
-"""A local feed farm: N generated feeds (RSS 2.0, Atom and JSON Feed mixed) on many loopback addresses.
+"""A local feed farm: N generated feeds (RSS 2.0, Atom and JSON Feed mixed) on 128 loopback addresses.
 
 Deterministic from a seed. Each feed has 50 items with HTML descriptions linking to ~50 KB article pages, an ETag and
 Last-Modified (304 when unchanged), gzip when asked, a latency per request, and a share of faulty feeds (500s,
@@ -24,7 +24,7 @@ from email.utils import format_datetime
 from aiohttp import web
 
 ITEMS = 50
-HOSTS = 32  # 127.0.0.1 … 127.0.0.32: per-host limits behave as on the real web
+HOSTS = 128  # 127.0.0.1 … 127.0.0.128: ~16 feeds per host, so per-host limits act as on the real web
 WORDS = ("harbour council ferry storm market budget vote school bridge energy river police court weather rail "
          "station museum festival season report plan minister health hospital water price wage union").split()
 
@@ -52,9 +52,12 @@ def sentence(rng: random.Random, n: int) -> str:
     return " ".join(rng.choice(WORDS) for _ in range(n)).capitalize() + "."
 
 
+def host_of(i: int) -> str:
+    return f"127.0.0.{1 + i % HOSTS}"
+
+
 def feed_url(base_port: int, i: int) -> str:
-    host = f"127.0.0.{1 + i % HOSTS}"
-    return f"http://{host}:{base_port}/feed/{i}"
+    return f"http://{host_of(i)}:{base_port}/feed/{i}"
 
 
 class Farm:
@@ -225,7 +228,7 @@ class FarmProcess:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description="serve a feed farm on 127.0.0.1-32")
+    parser = argparse.ArgumentParser(description="serve a feed farm on 127.0.0.1-128")
     parser.add_argument("--feeds", type=int, default=2000)
     parser.add_argument("--port", type=int, default=18080)
     args = parser.parse_args()

@@ -34,7 +34,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from farm import ITEMS, Farm, FarmProcess, FarmSpec, feed_url
+from farm import HOSTS, ITEMS, Farm, FarmProcess, FarmSpec, feed_url, host_of
 
 CONCURRENCY = 64
 PER_HOST = 2
@@ -43,6 +43,12 @@ TIMEOUT = 10.0  # the farm's "timeout" feeds answer after 8 s: every system wait
 
 def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def cpu_s() -> float:
+    """CPU seconds of this process and its threads (reader's workers included), user + system."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 def db_size_mb(path: Path) -> float:
@@ -83,13 +89,14 @@ async def run_newsbot(urls: list[str], port: int, workdir: Path) -> dict[str, An
                 bumped = await control(port, 0.10, 3, 11)
             now[0] += 86_400  # every feed is due again, failures included
             before = await store.delivery_counts()
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), cpu_s()
             stats = await poller.run_once(limit=len(urls) + 10)
             wall = time.perf_counter() - t0
             after = await store.delivery_counts()
             queued = after.get("pending", 0) - before.get("pending", 0)
             rounds.append({"round": name, "wall": wall, "feeds": stats.checked, "new": stats.new_articles,
                            "not_modified": stats.not_modified, "failed": stats.failed, "queued": queued,
+                           "cpu": cpu_s() - c0,
                            "rss_mb": peak_rss_mb(), "db_mb": db_size_mb(db)})
         rounds[-1]["expected_new"] = bumped * 3
     return {"system": "newsbot", "rounds": rounds}
@@ -120,10 +127,10 @@ async def run_bare_aiohttp(urls: list[str], port: int, workdir: Path) -> dict[st
         for name in ("cold", "warm", "new items"):
             if name == "new items":
                 await control(port, 0.10, 3, 11)
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), cpu_s()
             await asyncio.gather(*(one(session, u, name != "cold") for u in urls))
             rounds.append({"round": name, "wall": time.perf_counter() - t0, "feeds": len(urls),
-                           "rss_mb": peak_rss_mb()})
+                           "rss_mb": peak_rss_mb(), "cpu": cpu_s() - c0})
     return {"system": "bare aiohttp", "rounds": rounds}
 
 
@@ -131,7 +138,7 @@ def run_bare_sqlite(urls: list[str], port: int, workdir: Path) -> dict[str, Any]
     farm = Farm(FarmSpec(feeds=len(urls)))
     rows = []
     for st in farm.states:
-        base = f"http://127.0.0.{1 + st.index % 32}:{port}"
+        base = f"http://{host_of(st.index)}:{port}"
         for n in range(st.newest, st.newest - ITEMS, -1):
             it = farm._item(st, n, base)
             rows.append((st.index, it["guid"], it["link"], it["title"], it["description"]))
@@ -140,13 +147,14 @@ def run_bare_sqlite(urls: list[str], port: int, workdir: Path) -> dict[str, Any]
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("CREATE TABLE entries (feed INTEGER, guid TEXT, link TEXT, title TEXT, body TEXT, "
                  "UNIQUE(feed, guid))")
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), cpu_s()
     with conn:
         conn.executemany("INSERT INTO entries VALUES (?,?,?,?,?)", rows)
     wall = time.perf_counter() - t0
     conn.close()
     return {"system": "bare sqlite", "rounds": [{"round": "cold", "wall": wall, "new": len(rows),
-                                                 "rss_mb": peak_rss_mb(), "db_mb": db_size_mb(db)}]}
+                                                 "rss_mb": peak_rss_mb(), "db_mb": db_size_mb(db),
+                                                 "cpu": cpu_s() - c0}]}
 
 
 def run_reader(urls: list[str], port: int, workdir: Path) -> dict[str, Any]:
@@ -160,14 +168,14 @@ def run_reader(urls: list[str], port: int, workdir: Path) -> dict[str, Any]:
     for name in ("cold", "warm", "new items"):
         if name == "new items":
             asyncio.run(control(port, 0.10, 3, 11))
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), cpu_s()
         new = 0
         for result in r.update_feeds_iter(workers=16, scheduled=False):  # every feed, every round
             value = result.value
             if value is not None and not isinstance(value, Exception):
                 new += value.new
         rounds.append({"round": name, "wall": time.perf_counter() - t0, "feeds": len(urls), "new": new,
-                       "rss_mb": peak_rss_mb(), "db_mb": db_size_mb(db)})
+                       "rss_mb": peak_rss_mb(), "db_mb": db_size_mb(db), "cpu": cpu_s() - c0})
     r.close()
     return {"system": "reader", "rounds": rounds}
 
@@ -229,10 +237,10 @@ def main() -> None:
             print("(reader is not installed: `pip install reader` to include the peer)")
     medians = {}
     n = args.feeds
-    print(f"{n} feeds × {ITEMS} items, {CONCURRENCY} at once, {PER_HOST} per host, 32 hosts, latency 50–200 ms, "
+    print(f"{n} feeds × {ITEMS} items, {CONCURRENCY} at once, {PER_HOST} per host, {HOSTS} hosts, latency 50–200 ms, "
           f"3% faulty; medians of {args.repeat} run(s)\n")
-    print(f"{'system':<14}{'round':<11}{'wall s':>8}{'feeds/s':>9}{'new/s':>9}{'new':>8}{'304':>7}{'failed':>7}"
-          f"{'RSS MB':>8}{'DB MB':>7}", flush=True)
+    print(f"{'system':<14}{'round':<11}{'wall s':>8}{'CPU s':>7}{'feeds/s':>9}{'new/s':>9}{'new':>8}{'304':>7}"
+          f"{'failed':>7}{'RSS MB':>8}{'DB MB':>7}", flush=True)
     for system in systems:
         try:
             runs = [run_child(system, args.feeds, args.seed, args.port) for _ in range(args.repeat)]
@@ -244,7 +252,8 @@ def main() -> None:
             wall = r["wall"]
             feeds_s = r.get("feeds", 0) / wall if r.get("feeds") else 0
             new_s = r.get("new", 0) / wall if r.get("new") else 0
-            print(f"{system:<14}{name:<11}{wall:>8.2f}{feeds_s:>9.0f}{new_s:>9.0f}{r.get('new', 0):>8.0f}"
+            print(f"{system:<14}{name:<11}{wall:>8.2f}{r.get('cpu', 0):>7.1f}{feeds_s:>9.0f}{new_s:>9.0f}"
+                  f"{r.get('new', 0):>8.0f}"
                   f"{r.get('not_modified', 0):>7.0f}{r.get('failed', 0):>7.0f}{r.get('rss_mb', 0):>8.0f}"
                   f"{r.get('db_mb', 0):>7.1f}", flush=True)
     nb = medians["newsbot"]

@@ -522,6 +522,10 @@ class Store:
         await self._write("INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = "
                           "excluded.value", (key, value))
 
+    async def count_checked_feeds(self) -> int:
+        row = await self._one("SELECT COUNT(*) FROM feeds WHERE last_checked IS NOT NULL")
+        return row[0] if row else 0
+
     async def count_articles_with_body(self) -> int:
         row = await self._one("SELECT COUNT(*) FROM articles WHERE body != ''")
         return row[0] if row else 0

@@ -1,0 +1,122 @@
+"""Is the bot responsive while it polls? Slash-command latency and event-loop stalls during a cold round.
+
+    python bench/responsive.py [--feeds 1000]
+
+The bot runs against the fake Discord (tests/fake_discord.py) and the feed farm; a cold round over N feeds starts
+while a member asks `/news latest` every 100 ms. Prints the slowest and p95 reply time and the longest stall of the
+event loop (a 10 ms ticker measures how late it wakes). Beside it, the same measures with the bot idle.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import discord
+import discord.gateway
+from farm import FarmProcess, FarmSpec
+
+from bot.config import parse_config
+from bot.discordbot.client import make_bot
+from bot.runtime import open_services
+from tests.fake_discord import TOKEN, FakeDiscord, running
+
+
+async def ticker(stop: asyncio.Event, lags: list[float], period: float = 0.01) -> None:
+    loop = asyncio.get_running_loop()
+    while not stop.is_set():
+        t = loop.time()
+        await asyncio.sleep(period)
+        lags.append(loop.time() - t - period)
+
+
+async def ask(fake: FakeDiscord, guild, channel, stop: asyncio.Event, times: list[float]) -> None:  # type: ignore[no-untyped-def]
+    while not stop.is_set():
+        t0 = time.perf_counter()
+        await fake.invoke(guild, channel, "news", "latest", {"count": 5})
+        times.append((time.perf_counter() - t0) * 1000)
+        await asyncio.sleep(0.1)
+
+
+def summary(name: str, replies: list[float], lags: list[float]) -> str:
+    p95 = sorted(replies)[max(0, int(len(replies) * 0.95) - 1)]
+    return (f"{name:<22}{len(replies):>8}{statistics.median(replies):>10.1f}{p95:>9.1f}{max(replies):>9.1f}"
+            f"{max(lags) * 1000:>12.1f}")
+
+
+async def bench(feeds: int, port: int) -> None:
+    fake = FakeDiscord()
+    guild = fake.add_guild("G")
+    channel = fake.channel(guild, "news")
+    spec = FarmSpec(feeds=feeds, seed=5, timeout_sleep=3.0)
+    with FarmProcess(spec, port) as farm, tempfile.TemporaryDirectory() as tmp:
+        async with running(fake):
+            config = parse_config({
+                "bot": {"database": str(Path(tmp) / "r.db")},
+                "discord": {"api_base_url": f"{fake.base}/api/v10",
+                            "gateway_url": fake.base.replace("http", "ws") + "/gateway"},
+                "network": {"allowed_networks": ["127.0.0.0/8"]}, "fetch": {"timeout": 5.0},
+                "articles": {"fetch_pages": True}, "delivery": {"per_channel_interval": 0.05},
+            })
+            async with open_services(config) as services:
+                now = time.time()
+                feed = await services.store.ensure_feed(farm.urls[0], 900, now)
+                await services.store.subscribe(feed, guild.id, channel.id, now=now)
+                bot = make_bot(services, guild_ready_timeout=0.2)
+                task = asyncio.create_task(bot.start(TOKEN))
+                while fake.command_syncs == 0 or not fake.posted(channel.id):
+                    await asyncio.sleep(0.05)
+                stop = asyncio.Event()
+                idle_lags: list[float] = []
+                idle: list[float] = []
+                tick = asyncio.create_task(ticker(stop, idle_lags))
+                asking = asyncio.create_task(ask(fake, guild, channel, stop, idle))
+                await asyncio.sleep(3)
+                stop.set()
+                await asyncio.gather(tick, asking)
+                # The cold round: every other farm feed is added now, posting to one channel each (20 channels).
+                for i, url in enumerate(farm.urls[1:], start=1):
+                    f = await services.store.ensure_feed(url, 900, now)
+                    await services.store.subscribe(f, guild.id, 1_000 + i % 20, now=now)
+                stop = asyncio.Event()
+                busy_lags: list[float] = []
+                busy: list[float] = []
+                tick = asyncio.create_task(ticker(stop, busy_lags))
+                bot.poke_poller()
+                t0 = time.perf_counter()
+                asking = asyncio.create_task(ask(fake, guild, channel, stop, busy))
+                while await services.store.count_checked_feeds() < feeds and time.perf_counter() - t0 < 600:
+                    await asyncio.sleep(0.5)
+                stop.set()
+                await asyncio.gather(tick, asking)
+                round_s = time.perf_counter() - t0
+                await bot.close()
+                await asyncio.gather(task, return_exceptions=True)
+    print(f"{feeds} feeds, cold round took {round_s:.1f} s (article pages fetched and summarized for posts)")
+    print(f"{'state':<22}{'replies':>8}{'median ms':>10}{'p95 ms':>9}{'max ms':>9}{'max stall ms':>12}")
+    print(summary("idle (baseline)", idle, idle_lags))
+    print(summary("during cold round", busy, busy_lags))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--feeds", type=int, default=1000)
+    parser.add_argument("--port", type=int, default=18383)
+    args = parser.parse_args()
+    original = discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY
+    try:
+        asyncio.run(bench(args.feeds, args.port))
+    finally:
+        discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = original
+
+
+if __name__ == "__main__":
+    main()
