@@ -22,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import discord
 import discord.gateway
-from farm import FarmProcess, FarmSpec
+from farm import Farm, FarmProcess, FarmSpec
 
 from bot.config import parse_config
 from bot.discordbot.client import make_bot
@@ -52,10 +52,12 @@ def summary(name: str, replies: list[float], lags: list[float]) -> str:
             f"{max(lags) * 1000:>12.1f}")
 
 
-async def bench(feeds: int, port: int) -> None:
+async def bench(feeds: int, port: int, workers: int) -> None:
     fake = FakeDiscord()
-    guild = fake.add_guild("G")
+    fake.rate_per_channel = (1000, 1.0)  # posting pace is bench/deliver.py's subject, not this one's
+    guild = fake.add_guild("G", channels=("news", *(f"c{i}" for i in range(20))))
     channel = fake.channel(guild, "news")
+    others = [c for c in guild.channels if c != channel.id]
     spec = FarmSpec(feeds=feeds, seed=5, timeout_sleep=3.0)
     with FarmProcess(spec, port) as farm, tempfile.TemporaryDirectory() as tmp:
         async with running(fake):
@@ -64,16 +66,25 @@ async def bench(feeds: int, port: int) -> None:
                 "discord": {"api_base_url": f"{fake.base}/api/v10",
                             "gateway_url": fake.base.replace("http", "ws") + "/gateway"},
                 "network": {"allowed_networks": ["127.0.0.0/8"]}, "fetch": {"timeout": 5.0},
-                "articles": {"fetch_pages": True}, "delivery": {"per_channel_interval": 0.05},
+                "polling": {"max_age_days": 36500},
+                "articles": {"fetch_pages": True, "extract_workers": workers},
+                "delivery": {"per_channel_interval": 0.05},
             })
             async with open_services(config) as services:
                 now = time.time()
-                feed = await services.store.ensure_feed(farm.urls[0], 900, now)
+                healthy = next(i for i, st in enumerate(Farm(spec).states) if st.fault is None)
+                feed = await services.store.ensure_feed(farm.urls[healthy], 900, now)
                 await services.store.subscribe(feed, guild.id, channel.id, now=now)
                 bot = make_bot(services, guild_ready_timeout=0.2)
                 task = asyncio.create_task(bot.start(TOKEN))
-                while fake.command_syncs == 0 or not fake.posted(channel.id):
+                for _ in range(1200):
+                    if fake.command_syncs and fake.posted(channel.id):
+                        break
                     await asyncio.sleep(0.05)
+                else:
+                    state = await services.store.feed(feed.id)
+                    raise RuntimeError(f"no first post: syncs={fake.command_syncs} ready={bot.is_ready()} "
+                                       f"feed={state} counts={await services.store.delivery_counts()}")
                 stop = asyncio.Event()
                 idle_lags: list[float] = []
                 idle: list[float] = []
@@ -83,9 +94,11 @@ async def bench(feeds: int, port: int) -> None:
                 stop.set()
                 await asyncio.gather(tick, asking)
                 # The cold round: every other farm feed is added now, posting to one channel each (20 channels).
-                for i, url in enumerate(farm.urls[1:], start=1):
+                for i, url in enumerate(farm.urls):
+                    if i == healthy:
+                        continue
                     f = await services.store.ensure_feed(url, 900, now)
-                    await services.store.subscribe(f, guild.id, 1_000 + i % 20, now=now)
+                    await services.store.subscribe(f, guild.id, others[i % len(others)], now=now)
                 stop = asyncio.Event()
                 busy_lags: list[float] = []
                 busy: list[float] = []
@@ -100,20 +113,27 @@ async def bench(feeds: int, port: int) -> None:
                 round_s = time.perf_counter() - t0
                 await bot.close()
                 await asyncio.gather(task, return_exceptions=True)
-    print(f"{feeds} feeds, cold round took {round_s:.1f} s (article pages fetched and summarized for posts)")
+    pool = f"{workers} extraction processes" if workers else "extraction in a thread"
+    print(f"{feeds} feeds, {pool}: cold round took {round_s:.1f} s (article pages fetched and summarized)")
     print(f"{'state':<22}{'replies':>8}{'median ms':>10}{'p95 ms':>9}{'max ms':>9}{'max stall ms':>12}")
     print(summary("idle (baseline)", idle, idle_lags))
     print(summary("during cold round", busy, busy_lags))
 
 
 def main() -> None:
+    import logging
+
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--feeds", type=int, default=1000)
     parser.add_argument("--port", type=int, default=18383)
+    parser.add_argument("--workers", type=int, nargs="*", default=[0, 2],
+                        help="articles.extract_workers values to compare (0 = thread)")
     args = parser.parse_args()
     original = discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY
     try:
-        asyncio.run(bench(args.feeds, args.port))
+        for workers in args.workers:
+            asyncio.run(bench(args.feeds, args.port, workers))
     finally:
         discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = original
 

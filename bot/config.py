@@ -68,6 +68,7 @@ class ArticlesSection:
     summary_sentences: int = 3
     summary_chars: int = 500
     retention_days: float = 90.0  # article bodies older than this are pruned; identities are kept forever
+    extract_workers: int = 2  # processes that extract article pages (0 = a thread, sharing the event loop's GIL)
 
 
 @dataclass(frozen=True)

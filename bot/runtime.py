@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
+import sys
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
@@ -44,7 +46,17 @@ class Services:
 async def open_services(config: Config, *, resolver: AbstractResolver | None = None,
                         clock: Callable[[], float] = time.time) -> AsyncIterator[Services]:
     async with Store.open(config.database_path) as store, Fetcher.open(config, resolver) as fetcher:
-        yield Services(config, store, fetcher, ArticleBuilder(fetcher, config.articles), clock)
+        builder = ArticleBuilder(fetcher, config.articles)
+        # Everything imported and built so far lives as long as the process: freezing it keeps the collector from
+        # re-walking it on every full collection (measured: 69 ms gen-2 pauses during a cold round otherwise).
+        gc.freeze()
+        # lxml and sqlite3 release the GIL around C work; with worker threads busy, the event loop then waits up to
+        # the switch interval to get it back, once per call (measured: 100+ ms stalls in a cold round at 5 ms).
+        sys.setswitchinterval(0.001)
+        try:
+            yield Services(config, store, fetcher, builder, clock)
+        finally:
+            builder.close()
 
 
 async def sync_config_feeds(services: Services) -> int:

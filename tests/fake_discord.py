@@ -364,10 +364,11 @@ class FakeDiscord:
         if fault == "timeout-after-accept":
             await asyncio.sleep(30)  # accepted, but the client gives up waiting (send_timeout) first
         count, window = self.rate_per_channel
-        remaining = max(0, count - len(self._windows[cid]))
-        return _json(msg, headers={"X-RateLimit-Limit": str(count), "X-RateLimit-Remaining":
-                                               str(remaining), "X-RateLimit-Reset-After": f"{window:.3f}",
-                                               "X-RateLimit-Bucket": f"ch{cid}"})
+        stamps = self._windows[cid]
+        remaining = max(0, count - len(stamps))
+        reset_after = max(0.001, window - (time.monotonic() - stamps[0])) if stamps else window
+        return _json(msg, headers={"X-RateLimit-Limit": str(count), "X-RateLimit-Remaining": str(remaining),
+                                   "X-RateLimit-Reset-After": f"{reset_after:.3f}", "X-RateLimit-Bucket": f"ch{cid}"})
 
     async def get_messages(self, request: web.Request) -> web.Response:
         self._auth(request)
