@@ -97,6 +97,9 @@ async def soak(feeds: int, hours: float, tick_minutes: float, port: int) -> None
 
 
 def main() -> None:
+    import logging
+
+    logging.basicConfig(level=logging.ERROR)  # failing feeds are part of the plan; their warnings are noise here
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--feeds", type=int, default=1000)
     parser.add_argument("--hours", type=float, default=10)

@@ -103,6 +103,8 @@ class ArticleBuilder:
         # Only posts need the real summary; a backlog item (recorded, never posted) keeps a cheap cut of its text
         # for `/news latest` and search. Summarizing a cold feed's 50 back-items would triple a cold round's cost.
         summary = self.summary(body) if item.deliver_to else cut(" ".join(body.split()), self._config.summary_chars)
+        if not use_page and len(" ".join(body.split())) <= len(summary):
+            body = ""  # the summary already holds all of the feed's text: don't store (and index) it twice
         return Article(
             feed_id=feed_id,
             key=item.key,

@@ -277,8 +277,8 @@ class Store:
             await db.executemany(
                 "INSERT INTO articles(feed_id, key, story_key, url, title, summary, body, author, published, "
                 "image, source, first_seen) VALUES (?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT DO NOTHING",
-                [(feed.id, a.key, a.story_key, a.url, a.title, a.summary, "" if a.body == a.summary else a.body,
-                  a.author, _ts(a.published), a.image, a.source, now) for a in (w.article for w in writes)])
+                [(feed.id, a.key, a.story_key, a.url, a.title, a.summary, a.body, a.author, _ts(a.published),
+                  a.image, a.source, now) for a in (w.article for w in writes)])
             posting = [w for w in writes if any(i in subs for i in w.deliver_to)]
             if posting:
                 ids: dict[str, int] = {}
@@ -509,10 +509,22 @@ class Store:
             "ORDER BY bm25(articles_fts, 10.0, 3.0, 1.0) LIMIT ?", (match, guild_id, limit))
         return [_article(r) for r in rows]
 
-    async def prune_bodies(self, before: float) -> int:
-        """Forget old article text; the identity rows stay so a pruned article can never post again."""
-        return await self._write(
-            "UPDATE articles SET body = '' WHERE first_seen < ? AND body != ''", (before,))
+    async def prune_bodies(self, before: float, batch: int = 2000) -> int:
+        """Forget old article text; the identity rows stay so a pruned article can never post again.
+
+        In batches, with a WAL checkpoint after: one huge UPDATE (and its FTS rewrite) would balloon the WAL file.
+        """
+        total = 0
+        while True:
+            changed = await self._write(
+                "UPDATE articles SET body = '' WHERE id IN (SELECT id FROM articles WHERE first_seen < ? "
+                "AND body != '' LIMIT ?)", (before, batch))
+            total += changed
+            if changed < batch:
+                break
+        if total:
+            await self._write("PRAGMA wal_checkpoint(TRUNCATE)")
+        return total
 
     async def get_meta(self, key: str) -> str | None:
         row = await self._one("SELECT value FROM meta WHERE key = ?", (key,))
