@@ -101,13 +101,18 @@ def refusal_for_url(url: str, policy: AddressPolicy) -> str | None:
 
     Host names are not resolved here; the resolver checks what they resolve to at connect time.
     """
+    url = url.strip()
+    if any(c.isspace() or not c.isprintable() for c in url):
+        return "not a valid URL (it contains spaces or control characters)"
     try:
-        parts = urlsplit(url.strip())
+        parts = urlsplit(url)
         parts.port  # noqa: B018 - raises on a bad port
     except ValueError:
         return "not a valid URL"
+    if not parts.scheme:
+        return "only http and https URLs are allowed, and this one has no scheme"
     if parts.scheme.lower() not in ("http", "https"):
-        return f"only http and https URLs are allowed, not {parts.scheme or 'a bare path'}:"
+        return f"only http and https URLs are allowed, not {parts.scheme[:20]}"
     if parts.username is not None or parts.password is not None or "@" in parts.netloc:
         return "URLs with a user name or password are not allowed"
     host = parts.hostname

@@ -426,7 +426,8 @@ class FakeDiscord:
                                                   "response_message_ephemeral": bool((data.get("flags") or 0) & 64)},
                                   "resource": {"type": kind, "message": message if kind == 4 else None}})
 
-    async def followup(self, request: web.Request) -> web.Response:
+    async def _webhook_message(self, request: web.Request, kind: str) -> web.Response:
+        """A follow-up or an edit of the original reply: validated like any message, recorded on the interaction."""
         inter = self._interaction(request)
         if inter is None:
             return self._error(404, 10015, "Unknown Webhook")
@@ -436,24 +437,17 @@ class FakeDiscord:
         except ValidationError as exc:
             self.rejected.append(str(exc))
             return self._error(400, 50035, f"Invalid Form Body: {exc}")
-        inter.responses.append({"_kind": "followup", **payload})
+        if kind == "edit":  # an edit keeps the original's visibility
+            payload = {"flags": inter.responses[0].get("flags", 0) if inter.responses else 0, **payload}
+        inter.responses.append({"_kind": kind, **payload})
         inter.done.set()
         return _json(self._message(0, payload))
 
+    async def followup(self, request: web.Request) -> web.Response:
+        return await self._webhook_message(request, "followup")
+
     async def edit_original(self, request: web.Request) -> web.Response:
-        inter = self._interaction(request)
-        if inter is None:
-            return self._error(404, 10015, "Unknown Webhook")
-        payload = await self._read_payload(request)
-        try:
-            validate_message(payload)
-        except ValidationError as exc:
-            self.rejected.append(str(exc))
-            return self._error(400, 50035, f"Invalid Form Body: {exc}")
-        flags = inter.responses[0].get("flags", 0) if inter.responses else 0
-        inter.responses.append({"_kind": "edit", "flags": flags, **payload})
-        inter.done.set()
-        return _json(self._message(0, payload))
+        return await self._webhook_message(request, "edit")
 
     async def get_original(self, request: web.Request) -> web.Response:
         inter = self._interaction(request)

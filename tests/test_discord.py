@@ -385,3 +385,35 @@ async def test_gateway_drop_resumes_and_invalid_session_reidentifies(site: Site,
         reply = await fake.invoke(guild, news, "news", "latest", {"count": 2})
         assert "Story 2" in reply.text()
     assert [m["embeds"][0]["title"] for m in fake.posted(news.id)] == ["Story 1", "Story 2"]
+
+
+async def test_hostile_command_options_get_clear_errors_and_change_nothing(site: Site, fake: FakeDiscord,
+                                                                          make_config) -> None:
+    guild = fake.add_guild("G")
+    news = fake.channel(guild, "news")
+    site.set("/feed", rss([story(site, 1)]))
+    async with discord_bot(fake, make_config, **FAST) as run:
+        await eventually(lambda: fake.command_syncs == 1)
+        hostile = {
+            # Discord itself refuses options over their max_length; should one arrive anyway, it is still refused.
+            "x" * 3000: "can't be used",
+            "http://\u200b127.0.0.1\u202e/feed": None,  # zero-width and bidi characters are stripped, then judged
+            "javascript:alert(1)": "can't be used",
+            "http://[::1]:99999/": "can't be used",
+            "ht tp://spaces in url": "can't be used",
+        }
+        for url, expected in hostile.items():
+            reply = await add_feed(fake, guild, news, url)
+            assert reply.ephemeral()
+            if expected:
+                assert expected in reply.text(), (url[:40], reply.text())
+        for option in ("include", "exclude"):
+            reply = await add_feed(fake, guild, news, site.url("/feed"), **{option: ",".join(["w"] * 50)})
+            assert "At most 20 filter words" in reply.text()
+        views = await run.services.store.guild_subscriptions(guild.id)
+        assert len(views) <= 1  # only the stripped, valid loopback URL may have been added
+        odd = await fake.invoke(guild, news, "feed", "remove", {"feed": "\u202e" + "9" * 40})
+        assert "No feed of this server matches" in odd.text()
+        search = await fake.invoke(guild, news, "news", "search", {"query": '"*) OR 1=1 -- NEAR('})
+        assert "Nothing found" in search.text()
+    assert fake.rejected == []

@@ -16,7 +16,7 @@ from discord.ext import commands
 
 from bot.decide import NewArticle, candidates, chronological
 from bot.discordbot.errors import UserError
-from bot.discordbot.lookup import feed_choices, resolve
+from bot.discordbot.lookup import feed_choices, normalize_input_url, resolve
 from bot.discordbot.sink import to_embed
 from bot.htmltext import html_to_text
 from bot.models import Post
@@ -46,13 +46,6 @@ def parse_words(value: str | None) -> tuple[str, ...]:
     if len(words) > MAX_WORDS:
         raise UserError(f"At most {MAX_WORDS} filter words, please.")
     return tuple(dict.fromkeys(words))
-
-
-def normalize_input_url(url: str) -> str:
-    url = "".join(c for c in url.strip() if c.isprintable() and not c.isspace())
-    if url and "://" not in url and "." in url.split("/")[0]:
-        url = "https://" + url
-    return url
 
 
 def status_line(view: SubscriptionView) -> str:

@@ -6,6 +6,8 @@ by typing an id by hand instead of picking from the list.
 
 from __future__ import annotations
 
+import unicodedata
+
 import discord
 from discord import app_commands
 
@@ -51,3 +53,11 @@ async def resolve(store: Store, guild_id: int | None, value: str) -> Subscriptio
     if len(partial) > 1:
         raise UserError("More than one feed matches that; please pick one from the list.")
     raise UserError("No feed of this server matches that. `/feed list` shows them.")
+
+
+def normalize_input_url(url: str) -> str:
+    """Drop invisible format characters (zero-width, bidi) a paste may carry; never change visible ones."""
+    url = "".join(c for c in url if unicodedata.category(c) != "Cf").strip()
+    if url and "://" not in url and "." in url.split("/")[0]:
+        url = "https://" + url
+    return url

@@ -10,7 +10,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.discordbot.errors import UserError
-from bot.discordbot.lookup import feed_choices, resolve
+from bot.discordbot.lookup import feed_choices, normalize_input_url, resolve
 from bot.discordbot.sink import mentions_for, to_embed
 from bot.models import Article, EmbedField
 from bot.netguard import refusal_for_url
@@ -87,9 +87,7 @@ class NewsCog(commands.GroupCog, group_name="news", group_description="Look up t
     @app_commands.describe(url="The article's address", post="Post the summary in the channel for everyone")
     async def summarize(self, interaction: discord.Interaction, url: app_commands.Range[str, 1, 2000],
                         post: bool = False) -> None:
-        url = url.strip()
-        if "://" not in url and "." in url.split("/")[0]:
-            url = "https://" + url
+        url = normalize_input_url(url)
         reason = refusal_for_url(url, self.bot.services.fetcher.policy)
         if reason:
             raise UserError(f"That URL can't be used: {reason}.")
