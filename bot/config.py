@@ -73,7 +73,7 @@ class ArticlesSection:
 
 @dataclass(frozen=True)
 class DeliverySection:
-    max_attempts: int = 8  # transient failures before a delivery is given up and logged
+    max_attempts: int = 8  # transient failures before an error is logged (the post keeps being retried)
     per_channel_interval: float = 1.0  # seconds between two posts in one channel
     send_timeout: float = 30.0  # seconds to wait for Discord to confirm one post before retrying it
     retry_base: float = 5.0  # first retry delay in seconds; doubles per attempt up to 15 minutes

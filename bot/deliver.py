@@ -98,12 +98,12 @@ class Deliverer:
         return sent
 
     async def _transient(self, delivery: Delivery, reason: str, retry_after: float | None) -> None:
-        attempts = delivery.attempts + 1
-        if attempts >= self._config.max_attempts:
-            log.error("giving up delivery %s to channel %s after %d attempts: %s", delivery.id,
-                      delivery.channel_id, attempts, reason)
-            await self._store.mark_failed(delivery.id, reason)
-            return
+        """Retry later, forever: a Discord outage must delay posts, never drop them. The backoff is capped at 15
+        minutes, and an error is logged once when a post has failed `max_attempts` times so operators notice."""
+        attempts = delivery.attempts
+        if attempts == self._config.max_attempts:
+            log.error("delivery %s to channel %s has failed %d times (%s); still retrying every few minutes",
+                      delivery.id, delivery.channel_id, attempts, reason)
         delay = retry_delay(attempts, retry_after, self._config.retry_base)
         log.warning("delivery %s to channel %s failed (%s); retrying in %.0f s", delivery.id, delivery.channel_id,
                     reason, delay)

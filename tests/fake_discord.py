@@ -337,7 +337,7 @@ class FakeDiscord:
         if fault == "429":
             self.rate_limited += 1
             return _json({"message": "You are being rate limited.", "retry_after": 0.5, "global": False},
-                                     status=429, headers={"Retry-After": "0.5", "X-RateLimit-Scope": "user"})
+                         status=429, headers={"Retry-After": "0.5", "X-RateLimit-Scope": "user", "Via": "1.1 google"})
         payload = await self._read_payload(request)
         try:
             validate_message(payload)
@@ -354,6 +354,7 @@ class FakeDiscord:
             return _json(
                 {"message": "You are being rate limited.", "retry_after": round(wait, 3), "global": False},
                 status=429, headers={"Retry-After": str(max(1, round(wait))), "X-RateLimit-Remaining": "0",
+                                     "Via": "1.1 google",
                                      "X-RateLimit-Reset-After": f"{wait:.3f}", "X-RateLimit-Bucket": f"ch{cid}",
                                      "X-RateLimit-Scope": "user", "X-RateLimit-Limit": "5"})
         msg = self._message(cid, payload)

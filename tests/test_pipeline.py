@@ -229,3 +229,21 @@ async def test_outbox_is_fair_across_channels_and_a_retrying_post_is_never_overt
     await services.deliverer(sink).run_once()
     busy = sink.titles(channel=1)
     assert busy == sorted(busy, key=lambda t: int(t.split()[1]))  # oldest first, the failed one included
+
+
+async def test_a_long_discord_outage_delays_posts_but_never_drops_them(site: Site, services, clock) -> None:
+    from bot.deliver import TransientSendError
+
+    site.set("/feed", rss(items(site, 1)))
+    await follow(services, site.url("/feed"))
+    await services.poller().run_once()
+    sink = RecordingSink()
+    sink.fail_with = TransientSendError("Discord error 503")
+    deliverer = services.deliverer(sink)
+    for _ in range(20):  # hours of failures, far past delivery.max_attempts
+        await deliverer.run_once()
+        clock.advance(901)  # past the longest backoff
+    assert (await services.store.delivery_counts()) == {"pending": 1}
+    sink.fail_with = None
+    assert await deliverer.run_once() == 1
+    assert sink.titles() == ["Story 1"] and (await services.store.delivery_counts()) == {"sent": 1}
