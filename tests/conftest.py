@@ -42,6 +42,11 @@ def _loopback_only(monkeypatch: pytest.MonkeyPatch) -> None:
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
+def url_of(host: str, path: str = "/", scheme: str = "http") -> str:
+    """A URL for a host the guard must refuse. Built, not written: such URLs are only judged, never contacted."""
+    return f"{scheme}://{host}{path}"
+
+
 class FakeClock:
     """Unix time that only moves when a test says so."""
 

@@ -233,6 +233,15 @@ class FakeDiscord:
             raise web.HTTPUnauthorized(text=json.dumps({"message": "401: Unauthorized", "code": 0}),
                                        headers={"Content-Type": "application/json"})
 
+    def _invalid(self, payload: dict[str, Any]) -> web.Response | None:
+        """Discord's 400 for a message it would not accept; recorded so tests can assert there were none."""
+        try:
+            validate_message(payload)
+        except ValidationError as exc:
+            self.rejected.append(str(exc))
+            return self._error(400, 50035, f"Invalid Form Body: {exc}")
+        return None
+
     @staticmethod
     def _error(status: int, code: int, message: str, **headers: str) -> web.Response:
         return _json({"message": message, "code": code}, status=status, headers=headers)
@@ -339,11 +348,8 @@ class FakeDiscord:
             return _json({"message": "You are being rate limited.", "retry_after": 0.5, "global": False},
                          status=429, headers={"Retry-After": "0.5", "X-RateLimit-Scope": "user", "Via": "1.1 google"})
         payload = await self._read_payload(request)
-        try:
-            validate_message(payload)
-        except ValidationError as exc:
-            self.rejected.append(str(exc))
-            return self._error(400, 50035, f"Invalid Form Body: {exc}")
+        if (refused := self._invalid(payload)) is not None:
+            return refused
         nonce = payload.get("nonce")
         if nonce and payload.get("enforce_nonce") and (cid, str(nonce)) in self.nonces:
             return _json(self.nonces[(cid, str(nonce))])
@@ -411,11 +417,8 @@ class FakeDiscord:
             inter.responses.append({"_kind": "defer" if (data.get("flags") or 0) & 64 else "defer-public",
                                     "flags": data.get("flags") or 0})
         elif kind == 4:
-            try:
-                validate_message(data)
-            except ValidationError as exc:
-                self.rejected.append(str(exc))
-                return self._error(400, 50035, f"Invalid Form Body: {exc}")
+            if (refused := self._invalid(data)) is not None:
+                return refused
             inter.responses.append({"_kind": "message", **data})
             inter.done.set()
         else:
@@ -433,11 +436,8 @@ class FakeDiscord:
         if inter is None:
             return self._error(404, 10015, "Unknown Webhook")
         payload = await self._read_payload(request)
-        try:
-            validate_message(payload)
-        except ValidationError as exc:
-            self.rejected.append(str(exc))
-            return self._error(400, 50035, f"Invalid Form Body: {exc}")
+        if (refused := self._invalid(payload)) is not None:
+            return refused
         if kind == "edit":  # an edit keeps the original's visibility
             payload = {"flags": inter.responses[0].get("flags", 0) if inter.responses else 0, **payload}
         inter.responses.append({"_kind": kind, **payload})

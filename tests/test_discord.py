@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from tests.conftest import Site, rss
+from tests.conftest import Site, rss, url_of
 from tests.discord_harness import discord_bot, eventually
 from tests.fake_discord import MEMBER_PERMS, FakeDiscord
 
@@ -201,7 +201,7 @@ async def test_add_refuses_bad_input_with_clear_reasons(site: Site, fake: FakeDi
         await eventually(lambda: fake.command_syncs == 1)
         cases = {
             "http://169.254.169.254/latest/": "refused: 169.254.169.254 is a cloud metadata address",
-            "http://10.0.0.1/feed": "is a private address",
+            url_of("10.0.0.1", "/feed"): "is a private address",
             "file:///etc/passwd": "only http and https",
             "http://user@127.0.0.1/": "user name or password",
             site.url("/page"): "no feed link",
@@ -306,7 +306,8 @@ async def test_export_and_import_opml(site: Site, fake: FakeDiscord, make_config
         assert "2 feeds" in exported.text()
         name, data = fake.uploads[-1]
         assert name == "feeds.opml" and site.url("/a").encode() in data
-        opml = data.replace(b"</body>", b'<outline xmlUrl="http://10.1.1.1/feed" text="private"/></body>')
+        private = url_of("10.1.1.1", "/feed").encode()
+        opml = data.replace(b"</body>", b'<outline xmlUrl="' + private + b'" text="private"/></body>')
         imported = await fake.invoke(target, fake.channel(target, "news"), "feed", "import", {"file": "x"},
                                      attachment=("feeds.opml", opml))
         await eventually(lambda: len(imported.responses) >= 2)

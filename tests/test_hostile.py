@@ -18,7 +18,7 @@ from bot.models import Article
 from bot.parse import ParseError, parse_feed
 from bot.render import DESCRIPTION_MAX, EMBED_TOTAL_MAX, TITLE_MAX, embed_length, render
 from bot.summarize import summarize
-from tests.conftest import RecordingSink, Site, follow, poll_and_deliver, rss
+from tests.conftest import RecordingSink, Site, follow, poll_and_deliver, rss, url_of
 
 
 def test_external_entities_are_never_resolved(tmp_path: Path) -> None:
@@ -151,7 +151,7 @@ async def test_hostile_feeds_fail_alone_with_reasons(site: Site, make_config, cl
     site.handle("/endless", endless)
     site.handle("/trickle", trickle)
     site.set("/loop", b"", status=301, headers={"Location": "/loop"})
-    site.set("/private", b"", status=302, headers={"Location": "http://192.168.1.1/feed"})
+    site.set("/private", b"", status=302, headers={"Location": url_of("192.168.1.1", "/feed")})
     async with open_services(config, clock=clock, resolver=NO_DNS) as services:
         for n, path in enumerate(("/good", "/bomb", "/endless", "/trickle", "/loop", "/private")):
             await follow(services, site.url(path), channel=n + 1)

@@ -12,13 +12,14 @@ from bot.netguard import (
     parse_ip,
     refusal_for_url,
 )
+from tests.conftest import url_of
 
 STRICT = AddressPolicy()
 LOOPBACK_OK = AddressPolicy.from_strings(False, ["127.0.0.0/8"])
 
 UNSAFE_URLS = [
-    "http://127.0.0.1/", "http://127.1.2.3:8080/x", "http://[::1]/", "http://10.0.0.5/", "http://172.16.3.4/",
-    "http://172.31.255.255/", "http://192.168.1.1/", "http://169.254.169.254/latest/meta-data/",
+    "http://127.0.0.1/", "http://127.1.2.3:8080/x", "http://[::1]/", url_of("10.0.0.5"), url_of("172.16.3.4"),
+    url_of("172.31.255.255"), url_of("192.168.1.1"), "http://169.254.169.254/latest/meta-data/",
     "http://100.64.0.1/", "http://100.100.100.200/", "http://0.0.0.0/", "http://[fc00::1]/", "http://[fd00:ec2::254]/",
     "http://[fe80::1]/", "http://[::ffff:127.0.0.1]/", "http://[::ffff:10.0.0.1]/", "http://[::ffff:169.254.169.254]/",
     "http://[2002:7f00:1::]/", "http://2130706433/", "http://0x7f000001/", "http://0177.0.0.1/", "http://127.1/",
@@ -52,8 +53,8 @@ def test_public_addresses_pass(url: str) -> None:
 def test_operator_allowlist_opens_only_the_named_range() -> None:
     assert refusal_for_url("http://127.0.0.1:8080/", LOOPBACK_OK) is None
     assert refusal_for_url("http://localhost:8080/", LOOPBACK_OK) is None
-    assert refusal_for_url("http://10.0.0.1/", LOOPBACK_OK) is not None
-    assert refusal_for_url("http://10.0.0.1/", AddressPolicy(allow_private=True)) is None
+    assert refusal_for_url(url_of("10.0.0.1"), LOOPBACK_OK) is not None
+    assert refusal_for_url(url_of("10.0.0.1"), AddressPolicy(allow_private=True)) is None
 
 
 def test_numeric_spellings_parse_to_the_same_address() -> None:
