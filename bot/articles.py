@@ -36,7 +36,6 @@ class ArticleBuilder:
         self._pages: OrderedDict[str, asyncio.Future[Extracted | None]] = OrderedDict()
         self._cache_size = cache_size
         self._pool: ProcessPoolExecutor | None = None
-        self.pages_fetched = 0
 
     def _executor(self) -> ProcessPoolExecutor | None:
         """Extraction is tens of ms of CPU per page. In a thread it still holds the GIL against the event loop
@@ -81,7 +80,6 @@ class ArticleBuilder:
         except FetchError as exc:
             log.info("article page %s not used: %s", url, exc.reason)
             return None
-        self.pages_fetched += 1
         if "html" not in result.content_type.lower() and result.body.lstrip()[:1] != b"<":
             log.info("article page %s not used: %s is not HTML", url, result.content_type or "unknown type")
             return None

@@ -15,7 +15,7 @@ import logging
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC
 from urllib.parse import urljoin, urlsplit
 
 import aiohttp
@@ -200,6 +200,3 @@ def _connect_reason(exc: aiohttp.ClientConnectorError, host: str) -> str:
         return f"cannot resolve host {host}"
     return f"cannot connect to {host} ({_short(cause or exc)})"
 
-
-def http_date(ts: float) -> str:
-    return email.utils.format_datetime(datetime.fromtimestamp(ts, UTC), usegmt=True)

@@ -47,22 +47,21 @@ INLINE_LIMIT = 262_144  # bytes: below this the fast path costs ~1 ms, less than
 async def parse_feed_async(body: bytes, url: str, content_type: str = "", *, max_items: int = 500) -> ParsedFeed:
     """Parse without stalling the event loop: small documents the fast parser accepts are parsed inline (cheaper
     than a thread hop); big ones, and anything that needs the tolerant parser, go to a worker thread."""
-    if len(body) <= INLINE_LIMIT and not ("json" in content_type.lower() or body.lstrip()[:1] in (b"{", b"[")) \
-            and b"xml:base" not in body:
-        try:
-            fast = _parse_fast(body, url, max_items)
-        except Exception:
-            fast = None
+    if len(body) <= INLINE_LIMIT and not _is_json(body, content_type):
+        fast = _try_fast(body, url, max_items)
         if fast is not None:
             return fast
     return await asyncio.to_thread(parse_feed, body, url, content_type, max_items=max_items)
 
 
+def _is_json(body: bytes, content_type: str) -> bool:
+    return "json" in content_type.lower() or body.lstrip()[:1] in (b"{", b"[")
+
+
 def parse_feed(body: bytes, url: str, content_type: str = "", *, max_items: int = 500) -> ParsedFeed:
     if not body.strip():
         raise ParseError("the response is empty")
-    head = body.lstrip()[:1]
-    if "json" in content_type.lower() or head in (b"{", b"["):
+    if _is_json(body, content_type):
         return _parse_json_feed(body, url, max_items)
     return _parse_xml_feed(body, url, content_type, max_items)
 
@@ -78,14 +77,17 @@ def _parse_xml_feed(body: bytes, url: str, content_type: str, max_items: int) ->
     fastfeedparser ignores xml:base and raises on some odd documents where feedparser recovers, so those go to
     feedparser; both paths map to the same Entry fields and identities (see tests/test_parse.py).
     """
-    if b"xml:base" not in body[:65536]:
-        try:
-            fast = _parse_fast(body, url, max_items)
-        except Exception:  # any failure of the fast path just means: use the tolerant one
-            fast = None
-        if fast is not None:
-            return fast
-    return _parse_tolerant(body, url, content_type, max_items)
+    return _try_fast(body, url, max_items) or _parse_tolerant(body, url, content_type, max_items)
+
+
+def _try_fast(body: bytes, url: str, max_items: int) -> ParsedFeed | None:
+    """The fast parse, or None when the tolerant parser must decide (xml:base, or any failure at all)."""
+    if b"xml:base" in body[:65536]:
+        return None
+    try:
+        return _parse_fast(body, url, max_items)
+    except Exception:
+        return None
 
 
 def _parse_fast(body: bytes, url: str, max_items: int) -> ParsedFeed | None:
@@ -170,14 +172,14 @@ def _parse_tolerant(body: bytes, url: str, content_type: str, max_items: int) ->
     info = result.feed
     entries = tuple(_xml_entry(e, url) for e in result.entries[:max_items])
     return ParsedFeed(
-        title=_clean_title(info.get("title", ""), info.get("title_detail")) or url,
+        title=_clean_title(info.get("title", "")) or url,
         site_url=_absolute(url, info.get("link")),
         entries=entries,
         kind=_kind(body, version),
     )
 
 
-def _clean_title(value: str, detail: Any = None) -> str:
+def _clean_title(value: str) -> str:
     value = (value or "")[:_MAX_TITLE * 4]
     text = html_to_text(value) if "<" in value or "&" in value else value
     return " ".join(text.split())[:_MAX_TITLE]

@@ -37,6 +37,7 @@ async def discord_bot(fake: FakeDiscord, config_factory, **sections) -> AsyncIte
             task = asyncio.create_task(bot.start(TOKEN))
             try:
                 await asyncio.wait_for(bot.wait_until_ready(), 20)
+                await eventually(lambda: fake.command_syncs >= 1)  # commands registered: the bot is usable
                 yield Running(fake, bot, services)
             finally:
                 await bot.close()

@@ -26,7 +26,7 @@ async def test_admin_adds_feed_and_new_items_appear_as_embeds(site: Site, fake: 
     news = fake.channel(guild, "news")
     site.set("/feed", rss([story(site, 2), story(site, 1)]))
     async with discord_bot(fake, make_config) as run:
-        await eventually(lambda: fake.command_syncs == 1)
+        assert fake.command_syncs == 1
         assert {c["name"] for c in fake.global_commands} == {"feed", "news"}
         feed_cmd = next(c for c in fake.global_commands if c["name"] == "feed")
         assert int(feed_cmd["default_member_permissions"]) == 1 << 5  # hidden from members by default
@@ -63,7 +63,6 @@ async def test_member_without_manage_server_is_refused_and_nothing_changes(site:
     news = fake.channel(guild, "news")
     site.set("/feed", rss([story(site, 1)]))
     async with discord_bot(fake, make_config, **FAST) as run:
-        await eventually(lambda: fake.command_syncs == 1)
         for sub, opts in (("add", {"url": site.url("/feed")}), ("list", {}), ("export", {}), ("remove", {"feed": "1"})):
             reply = await fake.invoke(guild, news, "feed", sub, opts, permissions=MEMBER_PERMS)
             assert reply.ephemeral() and "Manage Server" in reply.text(), sub
@@ -78,7 +77,6 @@ async def test_guilds_never_see_each_others_feeds(site: Site, fake: FakeDiscord,
     second = fake.add_guild("Second")
     site.set("/feed", rss([story(site, 1)], title="Secret Feed"))
     async with discord_bot(fake, make_config, **FAST) as run:
-        await eventually(lambda: fake.command_syncs == 1)
         await add_feed(fake, first, fake.channel(first, "news"), site.url("/feed"))
         sub_id = (await run.services.store.guild_subscriptions(first.id))[0].subscription.id
         await eventually(lambda: len(fake.posted(fake.channel(first, "news").id)) == 1)
@@ -106,7 +104,6 @@ async def test_rate_limits_are_honoured_and_order_is_kept(site: Site, fake: Fake
     fake.rate_per_channel = (3, 1.0)
     site.set("/feed", rss([story(site, n) for n in range(8, 0, -1)]))
     async with discord_bot(fake, make_config, polling={"initial_posts": 8}, **FAST):
-        await eventually(lambda: fake.command_syncs == 1)
         await add_feed(fake, guild, news, site.url("/feed"))
         await eventually(lambda: len(fake.posted(news.id)) == 8, timeout=20)
     assert [m["embeds"][0]["title"] for m in fake.posted(news.id)] == [f"Story {n}" for n in range(1, 9)]
@@ -124,7 +121,6 @@ async def test_429_storm_and_5xx_then_success_posts_once(site: Site, fake: FakeD
     # More 429s in a row than discord.py retries by itself: newsbot's own retry takes over, same nonce.
     fake.faults = ["429"] * 8 + ["500", "502"]
     async with discord_bot(fake, make_config, **FAST):
-        await eventually(lambda: fake.command_syncs == 1)
         await add_feed(fake, guild, news, site.url("/feed"))
         await eventually(lambda: len(fake.posted(news.id)) == 1, timeout=40)
         await asyncio.sleep(0.5)
@@ -139,7 +135,6 @@ async def test_send_that_times_out_after_discord_accepted_it_is_not_duplicated(s
     site.set("/feed", rss([story(site, 2), story(site, 1)]))
     fake.faults = ["timeout-after-accept"]
     async with discord_bot(fake, make_config, polling={"initial_posts": 2}, **FAST) as run:
-        await eventually(lambda: fake.command_syncs == 1)
         await add_feed(fake, guild, news, site.url("/feed"))
         await eventually(lambda: run.services.store.delivery_counts(), timeout=5)
         await eventually(lambda: _sent(run, 2), timeout=20)
@@ -156,7 +151,6 @@ async def test_deleted_channel_pauses_its_subscriptions(site: Site, fake: FakeDi
     news = fake.channel(guild, "news")
     site.set("/feed", rss([story(site, 1)]))
     async with discord_bot(fake, make_config, **FAST) as run:
-        await eventually(lambda: fake.command_syncs == 1)
         await add_feed(fake, guild, news, site.url("/feed"))
         await eventually(lambda: len(fake.posted(news.id)) == 1)
         await fake.delete_channel(guild, news)
@@ -175,7 +169,6 @@ async def test_missing_permissions_pause_and_tell_the_admins(site: Site, fake: F
     news = fake.channel(guild, "news")
     site.set("/feed", rss([story(site, 2), story(site, 1)]))
     async with discord_bot(fake, make_config, **FAST) as run:
-        await eventually(lambda: fake.command_syncs == 1)
         await add_feed(fake, guild, news, site.url("/feed"))
         await eventually(lambda: len(fake.posted(news.id)) == 1)
         # The bot loses Send Messages in #news (Discord answers 403 from now on); a new article arrives.
@@ -198,7 +191,6 @@ async def test_add_refuses_bad_input_with_clear_reasons(site: Site, fake: FakeDi
     site.set("/feed", rss([story(site, 1)]))
     site.set("/page", "<html><head><title>No feed</title></head><body>hi</body></html>", "text/html")
     async with discord_bot(fake, make_config, discord={"max_feeds_per_guild": 2}, **FAST) as run:
-        await eventually(lambda: fake.command_syncs == 1)
         cases = {
             "http://169.254.169.254/latest/": "refused: 169.254.169.254 is a cloud metadata address",
             url_of("10.0.0.1", "/feed"): "is a private address",
@@ -228,7 +220,6 @@ async def test_concurrent_duplicate_adds_create_one_subscription(site: Site, fak
     news = fake.channel(guild, "news")
     site.set("/feed", rss([story(site, 1)]))
     async with discord_bot(fake, make_config, **FAST) as run:
-        await eventually(lambda: fake.command_syncs == 1)
         replies = await asyncio.gather(*(add_feed(fake, guild, news, site.url("/feed")) for _ in range(4)))
         texts = [r.text() for r in replies]
         assert sum("✅ Following" in t for t in texts) == 1
@@ -242,7 +233,6 @@ async def test_list_edit_pause_resume_test_remove(site: Site, fake: FakeDiscord,
     role = next(iter(guild.roles))
     site.set("/feed", rss([story(site, 1)], title="Coast News"))
     async with discord_bot(fake, make_config, **FAST) as run:
-        await eventually(lambda: fake.command_syncs == 1)
         await add_feed(fake, guild, news, site.url("/feed"))
         sub = (await run.services.store.guild_subscriptions(guild.id))[0].subscription
         await eventually(lambda: len(fake.posted(news.id)) == 1)
@@ -280,7 +270,6 @@ async def test_role_mention_pings_only_that_role(site: Site, fake: FakeDiscord, 
             "description": "@here [click](https://evil.test) discord.gg/abc ||spoiler|| <@123>"}
     site.set("/feed", rss([evil]))
     async with discord_bot(fake, make_config, **FAST):
-        await eventually(lambda: fake.command_syncs == 1)
         await add_feed(fake, guild, news, site.url("/feed"), mention=role)
         await eventually(lambda: len(fake.posted(news.id)) == 1)
     message = fake.posted(news.id)[0]
@@ -299,7 +288,6 @@ async def test_export_and_import_opml(site: Site, fake: FakeDiscord, make_config
     site.set("/a", rss([story(site, 1)], title="Feed A"))
     site.set("/b", rss([story(site, 2)], title="Feed B"))
     async with discord_bot(fake, make_config, **FAST) as run:
-        await eventually(lambda: fake.command_syncs == 1)
         for path in ("/a", "/b"):
             await add_feed(fake, source, fake.channel(source, "news"), site.url(path))
         exported = await fake.invoke(source, fake.channel(source, "news"), "feed", "export")
@@ -330,7 +318,6 @@ async def test_member_commands_latest_search_sources_summarize(site: Site, fake:
     site.set("/feed", rss([{"title": "Lighthouse log", "link": site.url("/article"), "guid": "l",
                             "description": "Teaser."}, story(site, 1)], title="Coast"))
     async with discord_bot(fake, make_config, polling={"initial_posts": 2}, **FAST):
-        await eventually(lambda: fake.command_syncs == 1)
         await add_feed(fake, guild, news, site.url("/feed"))
         await eventually(lambda: len(fake.posted(news.id)) == 2)
         latest = await fake.invoke(guild, news, "news", "latest", {"count": 5}, permissions=MEMBER_PERMS)
@@ -357,7 +344,7 @@ async def test_member_commands_latest_search_sources_summarize(site: Site, fake:
 async def test_commands_are_not_resynced_when_unchanged(site: Site, fake: FakeDiscord, make_config) -> None:
     fake.add_guild("G")
     async with discord_bot(fake, make_config, **FAST):
-        await eventually(lambda: fake.command_syncs == 1)
+        assert fake.command_syncs == 1
     async with discord_bot(fake, make_config, **FAST) as run:
         await asyncio.sleep(0.3)
         assert fake.command_syncs == 1
@@ -370,7 +357,6 @@ async def test_gateway_drop_resumes_and_invalid_session_reidentifies(site: Site,
     news = fake.channel(guild, "news")
     site.set("/feed", rss([story(site, 1)]))
     async with discord_bot(fake, make_config, **FAST) as run:
-        await eventually(lambda: fake.command_syncs == 1)
         await add_feed(fake, guild, news, site.url("/feed"))
         await eventually(lambda: len(fake.posted(news.id)) == 1)
         await fake.drop_gateway(4000)
@@ -396,7 +382,6 @@ async def test_hostile_command_options_get_clear_errors_and_change_nothing(site:
     news = fake.channel(guild, "news")
     site.set("/feed", rss([story(site, 1)]))
     async with discord_bot(fake, make_config, **FAST) as run:
-        await eventually(lambda: fake.command_syncs == 1)
         hostile = {
             # Discord itself refuses options over their max_length; should one arrive anyway, it is still refused.
             "x" * 3000: "can't be used",
