@@ -62,12 +62,12 @@ async def bench(feeds: int, port: int, workers: int) -> None:
     with FarmProcess(spec, port) as farm, tempfile.TemporaryDirectory() as tmp:
         async with running(fake):
             config = parse_config({
-                "bot": {"database": str(Path(tmp) / "r.db")},
+                "bot": {"database": str(Path(tmp) / "r.db"), "workers": workers},
                 "discord": {"api_base_url": f"{fake.base}/api/v10",
                             "gateway_url": fake.base.replace("http", "ws") + "/gateway"},
                 "network": {"allowed_networks": ["127.0.0.0/8"]}, "fetch": {"timeout": 5.0},
                 "polling": {"max_age_days": 36500},
-                "articles": {"fetch_pages": True, "extract_workers": workers},
+                "articles": {"fetch_pages": True},
                 "delivery": {"per_channel_interval": 0.05},
             })
             async with open_services(config) as services:
@@ -113,7 +113,7 @@ async def bench(feeds: int, port: int, workers: int) -> None:
                 round_s = time.perf_counter() - t0
                 await bot.close()
                 await asyncio.gather(task, return_exceptions=True)
-    pool = f"{workers} extraction processes" if workers else "extraction in a thread"
+    pool = f"{workers} worker processes" if workers else "parsing and extraction in a thread"
     print(f"{feeds} feeds, {pool}: cold round took {round_s:.1f} s (article pages fetched and summarized)")
     print(f"{'state':<22}{'replies':>8}{'median ms':>10}{'p95 ms':>9}{'max ms':>9}{'max stall ms':>12}")
     print(summary("idle (baseline)", idle, idle_lags))
@@ -128,7 +128,7 @@ def main() -> None:
     parser.add_argument("--feeds", type=int, default=1000)
     parser.add_argument("--port", type=int, default=18383)
     parser.add_argument("--workers", type=int, nargs="*", default=[0, 2],
-                        help="articles.extract_workers values to compare (0 = thread)")
+                        help="bot.workers values to compare (0 = thread)")
     args = parser.parse_args()
     original = discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY
     try:

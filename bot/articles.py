@@ -12,8 +12,6 @@ import asyncio
 import logging
 from collections import OrderedDict
 from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
-from multiprocessing import get_context
 
 from bot.config import ArticlesSection
 from bot.decide import NewArticle
@@ -23,6 +21,7 @@ from bot.models import Article
 from bot.render import cut
 from bot.summarize import summarize
 from bot.urls import normalize_url
+from bot.workers import Workers
 
 log = logging.getLogger(__name__)
 
@@ -30,26 +29,13 @@ _MIN_PAGE_TEXT = 200  # characters: less than this and the page was a teaser, a 
 
 
 class ArticleBuilder:
-    def __init__(self, fetcher: Fetcher | None, config: ArticlesSection, cache_size: int = 512) -> None:
+    def __init__(self, fetcher: Fetcher | None, config: ArticlesSection, workers: Workers,
+                 cache_size: int = 512) -> None:
         self._fetcher = fetcher if config.fetch_pages else None
         self._config = config
+        self._workers = workers  # extraction is tens of ms of CPU per page: never on the event loop
         self._pages: OrderedDict[str, asyncio.Future[Extracted | None]] = OrderedDict()
         self._cache_size = cache_size
-        self._pool: ProcessPoolExecutor | None = None
-
-    def _executor(self) -> ProcessPoolExecutor | None:
-        """Extraction is tens of ms of CPU per page. In a thread it still holds the GIL against the event loop
-        (measured: stalls over 100 ms during a cold round); worker processes keep slash commands responsive."""
-        if self._config.extract_workers <= 0:
-            return None
-        if self._pool is None:
-            self._pool = ProcessPoolExecutor(self._config.extract_workers, mp_context=get_context("spawn"))
-        return self._pool
-
-    def close(self) -> None:
-        if self._pool is not None:
-            self._pool.shutdown(wait=False, cancel_futures=True)
-            self._pool = None
 
     async def page(self, url: str) -> Extracted | None:
         """The extracted article at `url`, fetched once for every caller that asks while it is remembered."""
@@ -84,8 +70,7 @@ class ArticleBuilder:
             log.info("article page %s not used: %s is not HTML", url, result.content_type or "unknown type")
             return None
         try:
-            return await asyncio.get_running_loop().run_in_executor(self._executor(), extract, result.body,
-                                                                      result.url)
+            return await self._workers.run(extract, result.body, result.url)
         except Exception:
             log.exception("extracting %s failed", url)
             return None

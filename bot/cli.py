@@ -107,11 +107,11 @@ async def _preview(config: Config, url: str, count: int) -> int:
     """Stores nothing: discovery, page fetch and summary run exactly as for a post, then print."""
     from bot.articles import ArticleBuilder
     from bot.console import format_post
-    from bot.decide import NewArticle, candidates
+    from bot.decide import candidates
     from bot.fetch import Fetcher
-    from bot.htmltext import html_to_text
     from bot.poll import DiscoveryError, discover
     from bot.render import render
+    from bot.workers import Workers
 
     async with Fetcher.open(config) as fetcher:
         try:
@@ -119,12 +119,12 @@ async def _preview(config: Config, url: str, count: int) -> int:
         except DiscoveryError as exc:
             print(f"newsbot: {exc}", file=sys.stderr)
             return 1
-        builder = ArticleBuilder(fetcher, config.articles)
+        workers = Workers(0)  # a few pages: not worth starting processes
+        builder = ArticleBuilder(fetcher, config.articles, workers)
         print(f"{found.parsed.title} — {found.url} ({found.parsed.kind}, {len(found.parsed.entries)} items)"
               + (f", found on {found.via_page}" if found.via_page else ""))
         for cand in candidates(found.parsed, 0)[:count]:
-            item = NewArticle(cand.entry, cand.key, cand.story_key, html_to_text(cand.entry.content_html), (0,))
-            article = await builder.build(0, found.parsed.title, item)
+            article = await builder.build(0, found.parsed.title, cand.to_post((0,)))
             print(format_post(render(article), "preview"))
     return 0
 

@@ -23,6 +23,7 @@ class ConfigError(Exception):
 class BotSection:
     database: str = "newsbot.db"  # SQLite file; relative paths are relative to the config file
     log_level: str = "INFO"
+    workers: int = 2  # processes that parse feeds and extract pages off the event loop (0 = a thread instead)
 
 
 @dataclass(frozen=True)
@@ -68,7 +69,6 @@ class ArticlesSection:
     summary_sentences: int = 3
     summary_chars: int = 500
     retention_days: float = 90.0  # article bodies older than this are pruned; identities are kept forever
-    extract_workers: int = 2  # processes that extract article pages (0 = a thread, sharing the event loop's GIL)
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,8 @@
 """Which entries of a fetched feed are new, and who gets each of them: pure decisions, no I/O.
 
-The poller asks the store which identities it already has, calls ``decide_new``, and hands the result to the store to
-write in one transaction. Keeping this pure means every rule about duplicates, floods and filters is tested with
-plain data.
+The poller has a worker process ``examine`` the fetched document (parse, identities, plain text: all the CPU work),
+asks the store which identities it already has, calls ``decide_new``, and hands the result to the store to write in
+one transaction. Keeping this pure means every rule about duplicates, floods and filters is tested with plain data.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 
 from bot.htmltext import html_to_text
 from bot.models import Entry, Feed, ParsedFeed, Subscription
+from bot.parse import parse_feed
 from bot.urls import entry_key, link_key, story_key
 
 
@@ -23,6 +24,10 @@ class Candidate:
     entry: Entry
     key: str
     story_key: str
+    text: str  # the entry's HTML as plain text, made where the parsing runs (a worker process)
+
+    def to_post(self, deliver_to: tuple[int, ...]) -> NewArticle:
+        return NewArticle(self.entry, self.key, self.story_key, self.text, deliver_to)
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +37,19 @@ class NewArticle:
     story_key: str
     text: str  # the feed's own text for the entry, plain
     deliver_to: tuple[int, ...]  # subscription ids that should post it
+
+
+@dataclass(frozen=True, slots=True)
+class Examined:
+    title: str
+    candidates: list[Candidate]
+
+
+def examine(body: bytes, url: str, content_type: str, feed_id: int, max_items: int) -> Examined:
+    """Everything about a fetched feed document that needs no database. Runs in a worker process, so it takes and
+    returns plain picklable data; the parse errors it raises (``ParseError``) pickle too."""
+    parsed = parse_feed(body, url, content_type, max_items=max_items)
+    return Examined(parsed.title, candidates(parsed, feed_id))
 
 
 def candidates(parsed: ParsedFeed, feed_id: int) -> list[Candidate]:
@@ -48,7 +66,7 @@ def candidates(parsed: ParsedFeed, feed_id: int) -> list[Candidate]:
         if key in seen:
             continue
         seen.add(key)
-        out.append(Candidate(entry, key, story_key(entry, feed_id)))
+        out.append(Candidate(entry, key, story_key(entry, feed_id), html_to_text(entry.content_html)))
     return out
 
 
@@ -95,10 +113,9 @@ def decide_new(
     active = [s for s in subscriptions if s.paused_reason is None]
     out: list[NewArticle] = []
     for index, cand in enumerate(fresh):
-        text = html_to_text(cand.entry.content_html)
         targets: tuple[int, ...] = ()
         too_old = cand.entry.published is not None and cand.entry.published < now - max_age
         if index >= first_postable and not too_old:
-            targets = tuple(s.id for s in active if passes_filters(s, cand.entry.title, text))
-        out.append(NewArticle(cand.entry, cand.key, cand.story_key, text, targets))
+            targets = tuple(s.id for s in active if passes_filters(s, cand.entry.title, cand.text))
+        out.append(cand.to_post(targets))
     return out

@@ -1,8 +1,9 @@
 """The poller: due feeds are fetched, parsed, decided on and stored. A thin I/O shell over the pure steps.
 
 Each feed's check is one unit of failure: whatever goes wrong (network, a hostile document, a bug) ends as a
-one-line reason stored on that feed and a log line, and the round goes on with the others. CPU-heavy parsing runs
-in a worker thread so the event loop (and slash commands) stay responsive during a cold round.
+one-line reason stored on that feed and a log line, and the round goes on with the others. Reading the document
+(parse, identities, plain text) runs in worker processes (``bot.workers``) so the event loop, and with it slash
+commands, stays responsive during a cold round.
 """
 
 from __future__ import annotations
@@ -18,11 +19,12 @@ from bot import schedule
 from bot.aiotools import wait_any
 from bot.articles import ArticleBuilder
 from bot.config import Config
-from bot.decide import candidates, decide_new
+from bot.decide import decide_new, examine
 from bot.fetch import Fetcher, FetchError, FetchResult
 from bot.models import Feed, ParsedFeed
 from bot.parse import NotAFeed, ParseError, find_feed_links, parse_feed_async
 from bot.store import ArticleWrite, Store
+from bot.workers import WorkerCrashed, Workers
 
 log = logging.getLogger(__name__)
 
@@ -80,10 +82,11 @@ async def discover(fetcher: Fetcher, url: str, *, max_items: int = 500) -> Disco
 
 
 class Poller:
-    def __init__(self, store: Store, fetcher: Fetcher, config: Config, builder: ArticleBuilder, *,
+    def __init__(self, store: Store, fetcher: Fetcher, config: Config, builder: ArticleBuilder, workers: Workers, *,
                  clock: Callable[[], float] = time.time, on_queued: Callable[[], None] | None = None) -> None:
         self._store = store
         self._fetcher = fetcher
+        self._workers = workers
         self._config = config
         self._builder = builder
         self._clock = clock
@@ -126,6 +129,8 @@ class Poller:
         except ParseError as exc:
             reason = "the URL now serves a web page, not a feed" if isinstance(exc, NotAFeed) else str(exc)
             await self._fail(feed, reason, stats)
+        except WorkerCrashed:
+            await self._fail(feed, "reading the feed crashed the parser; it will be tried again later", stats)
         except asyncio.CancelledError:
             raise
         except Exception as exc:
@@ -133,9 +138,9 @@ class Poller:
             await self._fail(feed, f"internal error: {type(exc).__name__}: {str(exc)[:200]}", stats)
 
     async def _ingest(self, feed: Feed, result: FetchResult, stats: RoundStats) -> int:
-        parsed = await parse_feed_async(result.body, result.url, result.content_type,
-                                        max_items=self._config.polling.max_items)
-        found = candidates(parsed, feed.id)
+        examined = await self._workers.run(examine, result.body, result.url, result.content_type, feed.id,
+                                           self._config.polling.max_items)
+        found = examined.candidates
         known_keys, known_stories = await self._store.known_identities(
             feed.id, [c.key for c in found], [c.story_key for c in found])
         subs = await self._store.subscriptions_for_feed(feed.id)
@@ -143,13 +148,13 @@ class Poller:
         new = decide_new(feed, found, known_keys, known_stories, subs, datetime.fromtimestamp(now, UTC),
                          initial_posts=self._config.polling.initial_posts,
                          max_age=timedelta(days=self._config.polling.max_age_days))
-        articles = await self._builder.build_all(feed.id, parsed.title, new)
+        articles = await self._builder.build_all(feed.id, examined.title, new)
         writes = [ArticleWrite(article, item.deliver_to) for article, item in zip(articles, new, strict=True)]
         stats.new_articles += len(writes)
         now = self._clock()
         return await self._store.record_success(
             feed, now=now, next_check=schedule.next_check_after_success(now, feed.interval, feed.url),
-            title=parsed.title, etag=result.etag, last_modified=result.last_modified, writes=writes,
+            title=examined.title, etag=result.etag, last_modified=result.last_modified, writes=writes,
             moved_to=result.permanent_url)
 
     async def _fail(self, feed: Feed, reason: str, stats: RoundStats, *, retry_after: float | None = None,

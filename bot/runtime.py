@@ -23,6 +23,7 @@ from bot.deliver import Deliverer, Notify, Sink
 from bot.fetch import Fetcher
 from bot.poll import DiscoveryError, Poller, discover
 from bot.store import Store
+from bot.workers import Workers
 
 log = logging.getLogger(__name__)
 
@@ -33,10 +34,12 @@ class Services:
     store: Store
     fetcher: Fetcher
     builder: ArticleBuilder
+    workers: Workers
     clock: Callable[[], float]
 
     def poller(self, on_queued: Callable[[], None] | None = None) -> Poller:
-        return Poller(self.store, self.fetcher, self.config, self.builder, clock=self.clock, on_queued=on_queued)
+        return Poller(self.store, self.fetcher, self.config, self.builder, self.workers, clock=self.clock,
+                      on_queued=on_queued)
 
     def deliverer(self, sink: Sink, notify: Notify | None = None) -> Deliverer:
         return Deliverer(self.store, sink, self.config.delivery, clock=self.clock, notify=notify)
@@ -46,7 +49,8 @@ class Services:
 async def open_services(config: Config, *, resolver: AbstractResolver | None = None,
                         clock: Callable[[], float] = time.time) -> AsyncIterator[Services]:
     async with Store.open(config.database_path) as store, Fetcher.open(config, resolver) as fetcher:
-        builder = ArticleBuilder(fetcher, config.articles)
+        workers = Workers(config.bot.workers)
+        builder = ArticleBuilder(fetcher, config.articles, workers)
         # Everything imported and built so far lives as long as the process: freezing it keeps the collector from
         # re-walking it on every full collection (measured: 69 ms gen-2 pauses during a cold round otherwise).
         gc.freeze()
@@ -54,9 +58,9 @@ async def open_services(config: Config, *, resolver: AbstractResolver | None = N
         # the switch interval to get it back, once per call (measured: 100+ ms stalls in a cold round at 5 ms).
         sys.setswitchinterval(0.001)
         try:
-            yield Services(config, store, fetcher, builder, clock)
+            yield Services(config, store, fetcher, builder, workers, clock)
         finally:
-            builder.close()
+            workers.close()
 
 
 async def sync_config_feeds(services: Services) -> int:

@@ -18,7 +18,6 @@ from bot.decide import NewArticle, candidates, chronological
 from bot.discordbot.errors import UserError
 from bot.discordbot.lookup import feed_choices, normalize_input_url, resolve
 from bot.discordbot.sink import to_embed
-from bot.htmltext import html_to_text
 from bot.models import Post
 from bot.netguard import refusal_for_url
 from bot.opml import OPMLError, Outline, parse_opml, to_opml
@@ -117,11 +116,7 @@ class FeedsCog(commands.GroupCog, group_name="feed", group_description="Choose w
         except DiscoveryError as exc:
             raise UserError(str(exc)) from None
         items = chronological(candidates(found.parsed, 0))
-        newest = None
-        if items:
-            c = items[-1]
-            newest = NewArticle(c.entry, c.key, c.story_key, html_to_text(c.entry.content_html), (0,))
-        return found.url, found.parsed.title, newest
+        return found.url, found.parsed.title, items[-1].to_post((0,)) if items else None
 
     # ----- commands
 

@@ -1,0 +1,49 @@
+"""The worker pool that keeps CPU-heavy parsing off the event loop: real processes, real crashes."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from bot.decide import examine
+from bot.parse import ParseError
+from bot.workers import WorkerCrashed, Workers
+from tests.conftest import rss
+
+
+async def test_examine_in_a_process_matches_examine_in_place() -> None:
+    body = rss([{"title": "a", "link": "https://example.org/a",
+                 "description": "&lt;p&gt;First &lt;b&gt;story&lt;/b&gt; &amp;amp; more.&lt;/p&gt;"},
+                {"title": "b", "link": "https://example.org/b", "description": "Second."}]).encode()
+    workers = Workers(1)
+    try:
+        remote = await workers.run(examine, body, "https://example.org/feed", "application/rss+xml", 7, 500)
+    finally:
+        workers.close()
+    assert remote == examine(body, "https://example.org/feed", "application/rss+xml", 7, 500)
+    assert [c.text for c in remote.candidates] == ["First story & more.", "Second."]
+
+
+async def test_parse_errors_cross_the_process_boundary_with_their_message() -> None:
+    workers = Workers(1)
+    try:
+        with pytest.raises(ParseError, match="not valid JSON"):
+            await workers.run(examine, b"{broken", "https://example.org/feed.json", "application/json", 1, 500)
+    finally:
+        workers.close()
+
+
+async def test_a_dead_worker_fails_its_job_and_the_next_job_gets_a_fresh_pool() -> None:
+    workers = Workers(1)
+    try:
+        with pytest.raises(WorkerCrashed):
+            await workers.run(os._exit, 3)
+        assert await workers.run(len, "four") == 4
+    finally:
+        workers.close()
+
+
+async def test_zero_processes_runs_in_a_thread() -> None:
+    workers = Workers(0)
+    assert await workers.run(os.getpid) == os.getpid()
