@@ -35,20 +35,28 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from farm import HOSTS, ITEMS, Farm, FarmProcess, FarmSpec, feed_url, host_of
+from proctree import PeakRss, tree_cpu_s
 
 CONCURRENCY = 64
 PER_HOST = 2
+WORKERS: int | None = None  # newsbot's bot.workers; None = its default
 TIMEOUT = 10.0  # the farm's "timeout" feeds answer after 8 s: every system waits for them the same way
 
 
-def peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+MEMORY = PeakRss()  # summed over the system's process and its worker processes, sampled while it runs
+
+
+def memory() -> dict[str, float]:
+    """Peak RSS (the higher of this process's own peak and the sampled peak of its process tree: newsbot's workers
+    count) and the tree's peak PSS, which divides shared library pages among the processes sharing them."""
+    MEMORY.sample()
+    return {"rss_mb": max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, MEMORY.peak_mb),
+            "pss_mb": MEMORY.peak_pss_mb}
 
 
 def cpu_s() -> float:
-    """CPU seconds of this process and its threads (reader's workers included), user + system."""
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
+    """CPU seconds of this process, its threads (reader's workers) and its worker processes (newsbot's)."""
+    return tree_cpu_s()
 
 
 def db_size_mb(path: Path) -> float:
@@ -72,7 +80,8 @@ async def run_newsbot(urls: list[str], port: int, workdir: Path) -> dict[str, An
     now = [1_790_000_000.0]
     db = workdir / "newsbot.db"
     config = parse_config({
-        "bot": {"database": str(db)}, "network": {"allowed_networks": ["127.0.0.0/8"]},
+        "bot": {"database": str(db), **({} if WORKERS is None else {"workers": WORKERS})},
+        "network": {"allowed_networks": ["127.0.0.0/8"]},
         "polling": {"concurrency": CONCURRENCY, "per_host_concurrency": PER_HOST, "initial_posts": 1,
                     "max_age_days": 36500},
         "fetch": {"timeout": TIMEOUT}, "articles": {"fetch_pages": False},
@@ -97,7 +106,7 @@ async def run_newsbot(urls: list[str], port: int, workdir: Path) -> dict[str, An
             rounds.append({"round": name, "wall": wall, "feeds": stats.checked, "new": stats.new_articles,
                            "not_modified": stats.not_modified, "failed": stats.failed, "queued": queued,
                            "cpu": cpu_s() - c0,
-                           "rss_mb": peak_rss_mb(), "db_mb": db_size_mb(db)})
+                           **memory(), "db_mb": db_size_mb(db)})
         rounds[-1]["expected_new"] = bumped * 3
     return {"system": "newsbot", "rounds": rounds}
 
@@ -130,7 +139,7 @@ async def run_bare_aiohttp(urls: list[str], port: int, workdir: Path) -> dict[st
             t0, c0 = time.perf_counter(), cpu_s()
             await asyncio.gather(*(one(session, u, name != "cold") for u in urls))
             rounds.append({"round": name, "wall": time.perf_counter() - t0, "feeds": len(urls),
-                           "rss_mb": peak_rss_mb(), "cpu": cpu_s() - c0})
+                           **memory(), "cpu": cpu_s() - c0})
     return {"system": "bare aiohttp", "rounds": rounds}
 
 
@@ -153,7 +162,7 @@ def run_bare_sqlite(urls: list[str], port: int, workdir: Path) -> dict[str, Any]
     wall = time.perf_counter() - t0
     conn.close()
     return {"system": "bare sqlite", "rounds": [{"round": "cold", "wall": wall, "new": len(rows),
-                                                 "rss_mb": peak_rss_mb(), "db_mb": db_size_mb(db),
+                                                 **memory(), "db_mb": db_size_mb(db),
                                                  "cpu": cpu_s() - c0}]}
 
 
@@ -175,7 +184,7 @@ def run_reader(urls: list[str], port: int, workdir: Path) -> dict[str, Any]:
             if value is not None and not isinstance(value, Exception):
                 new += value.new
         rounds.append({"round": name, "wall": time.perf_counter() - t0, "feeds": len(urls), "new": new,
-                       "rss_mb": peak_rss_mb(), "db_mb": db_size_mb(db), "cpu": cpu_s() - c0})
+                       **memory(), "db_mb": db_size_mb(db), "cpu": cpu_s() - c0})
     r.close()
     return {"system": "reader", "rounds": rounds}
 
@@ -184,22 +193,27 @@ SYSTEMS = {"newsbot": run_newsbot, "bare-aiohttp": run_bare_aiohttp, "bare-sqlit
            "reader": run_reader}
 
 
-def child(system: str, feeds: int, port: int) -> None:
+def child(system: str, feeds: int, port: int, workers: int | None) -> None:
+    global WORKERS
+    WORKERS = workers
     urls = [feed_url(port, i) for i in range(feeds)]
-    with tempfile.TemporaryDirectory(prefix="newsbot-bench-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="newsbot-bench-") as tmp, MEMORY:
         fn = SYSTEMS[system]
         result = asyncio.run(fn(urls, port, Path(tmp))) if asyncio.iscoroutinefunction(fn) \
             else fn(urls, port, Path(tmp))
     print(json.dumps(result))
 
 
-def run_child(system: str, feeds: int, seed: int, port: int) -> dict[str, Any]:
+def run_child(system: str, feeds: int, seed: int, port: int, workers: int | None) -> dict[str, Any]:
     """A fresh farm per system, so each sees the same cold/warm/new-items sequence."""
     spec = FarmSpec(feeds=feeds, seed=seed, timeout_sleep=8.0)
     with FarmProcess(spec, port):
-        out = subprocess.run([sys.executable, __file__, "--child", system, "--feeds", str(feeds), "--port",
-                              str(port)], capture_output=True, text=True, check=False,
-                             env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)})
+        # Started with -c, so the worker processes newsbot spawns do not import this script as their __main__
+        # (in production __main__ is the small `newsbot` launcher); their memory is then newsbot's alone.
+        here = Path(__file__).resolve().parent
+        out = subprocess.run([sys.executable, "-c", f"import poll; poll.child({system!r}, {feeds}, {port}, {workers})"],
+                             capture_output=True, text=True, check=False,
+                             env={**os.environ, "PYTHONPATH": f"{here}{os.pathsep}{here.parent}"})
     if out.returncode != 0:
         raise RuntimeError(f"{system} failed:\n{out.stderr[-3000:]}")
     return json.loads(out.stdout.strip().splitlines()[-1])
@@ -222,11 +236,8 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=18181)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--no-peer", action="store_true", help="skip lemon24/reader")
-    parser.add_argument("--child", help=argparse.SUPPRESS)
+    parser.add_argument("--workers", type=int, help="newsbot's bot.workers (default: its default)")
     args = parser.parse_args()
-    if args.child:
-        child(args.child, args.feeds, args.port)
-        return
     systems = ["newsbot", "bare-aiohttp", "bare-sqlite"]
     if not args.no_peer:
         try:
@@ -240,10 +251,10 @@ def main() -> None:
     print(f"{n} feeds × {ITEMS} items, {CONCURRENCY} at once, {PER_HOST} per host, {HOSTS} hosts, latency 50–200 ms, "
           f"3% faulty; medians of {args.repeat} run(s)\n")
     print(f"{'system':<14}{'round':<11}{'wall s':>8}{'CPU s':>7}{'feeds/s':>9}{'new/s':>9}{'new':>8}{'304':>7}"
-          f"{'failed':>7}{'RSS MB':>8}{'DB MB':>7}", flush=True)
+          f"{'failed':>7}{'RSS MB':>8}{'PSS MB':>8}{'DB MB':>7}", flush=True)
     for system in systems:
         try:
-            runs = [run_child(system, args.feeds, args.seed, args.port) for _ in range(args.repeat)]
+            runs = [run_child(system, args.feeds, args.seed, args.port, args.workers) for _ in range(args.repeat)]
         except RuntimeError as exc:
             print(f"{system:<14}failed: {str(exc)[-400:]}", flush=True)
             continue
@@ -254,7 +265,8 @@ def main() -> None:
             new_s = r.get("new", 0) / wall if r.get("new") else 0
             print(f"{system:<14}{name:<11}{wall:>8.2f}{r.get('cpu', 0):>7.1f}{feeds_s:>9.0f}{new_s:>9.0f}"
                   f"{r.get('new', 0):>8.0f}"
-                  f"{r.get('not_modified', 0):>7.0f}{r.get('failed', 0):>7.0f}{r.get('rss_mb', 0):>8.0f}"
+                  f"{r.get('not_modified', 0):>7.0f}{r.get('failed', 0):>7.0f}"
+                  f"{r.get('rss_mb', 0):>8.0f}{r.get('pss_mb', 0):>8.0f}"
                   f"{r.get('db_mb', 0):>7.1f}", flush=True)
     nb = medians["newsbot"]
     print("\nratios (newsbot time / other time; < 1 means newsbot is faster)")

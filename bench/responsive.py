@@ -127,7 +127,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--feeds", type=int, default=1000)
     parser.add_argument("--port", type=int, default=18383)
-    parser.add_argument("--workers", type=int, nargs="*", default=[0, 2],
+    parser.add_argument("--workers", type=int, nargs="*", default=[0, 1, 2],
                         help="bot.workers values to compare (0 = thread)")
     args = parser.parse_args()
     original = discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY

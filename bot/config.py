@@ -23,7 +23,7 @@ class ConfigError(Exception):
 class BotSection:
     database: str = "newsbot.db"  # SQLite file; relative paths are relative to the config file
     log_level: str = "INFO"
-    workers: int = 2  # processes that parse feeds and extract pages off the event loop (0 = a thread instead)
+    workers: int = 1  # processes that parse feeds and extract pages off the event loop (0 = a thread instead)
 
 
 @dataclass(frozen=True)

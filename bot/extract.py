@@ -15,9 +15,6 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urljoin
 
-import trafilatura
-from trafilatura.utils import load_html
-
 _MIN_TEXT = 50  # characters: less is a menu or an error page, not an article
 _MAX_HTML = 3_000_000  # characters parsed; the fetcher already caps bytes, this bounds decoded text too
 
@@ -133,6 +130,10 @@ def extract(html: str | bytes, url: str) -> Extracted | None:
         return None
     # One parse with trafilatura's own loader (its settings matter for recall). Our metadata is read first,
     # because trafilatura prunes the tree it is given. Balanced mode scored best on the benchmark data.
+    # Imported here: trafilatura and its helpers weigh ~10 MB, needed only in the processes that extract pages.
+    import trafilatura
+    from trafilatura.utils import load_html
+
     doc = load_html(html)
     if doc is None:
         return None
