@@ -106,7 +106,9 @@ class Fetcher:
         sem, users = self._hosts.setdefault(host, (asyncio.Semaphore(self._per_host_limit), [0]))
         users[0] += 1
         try:
-            async with self._global, sem:
+            # The host's turn first, then a global slot: a request queued behind a slow host must not sit on a
+            # global slot meanwhile (measured: one slow host otherwise idles the slots of everyone else).
+            async with sem, self._global:
                 yield
         finally:
             users[0] -= 1
