@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from bot.htmltext import html_to_text
@@ -49,7 +49,10 @@ def examine(body: bytes, url: str, content_type: str, feed_id: int, max_items: i
     """Everything about a fetched feed document that needs no database. Runs in a worker process, so it takes and
     returns plain picklable data; the parse errors it raises (``ParseError``) pickle too."""
     parsed = parse_feed(body, url, content_type, max_items=max_items)
-    return Examined(parsed.title, candidates(parsed, feed_id))
+    # Identities and text are made, so the HTML is not needed past this point; leaving it here halves what
+    # crosses back to the event loop's process (and what it must unpickle).
+    found = candidates(parsed, feed_id)
+    return Examined(parsed.title, [replace(c, entry=replace(c.entry, content_html="")) for c in found])
 
 
 def candidates(parsed: ParsedFeed, feed_id: int) -> list[Candidate]:
