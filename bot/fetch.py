@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import email.utils
 import logging
 import time
@@ -40,6 +41,7 @@ class FetchResult:
     etag: str | None
     last_modified: str | None
     permanent_url: str | None  # set when every hop was a permanent redirect: the feed moved
+    seconds: float = 0.0  # the request itself, from holding a slot to the last byte (queueing not counted)
 
     @property
     def not_modified(self) -> bool:
@@ -54,6 +56,7 @@ class FetchError(Exception):
         self.reason = reason
         self.retry_after = retry_after  # seconds the server asked us to wait
         self.gone = gone  # the server said the resource is permanently gone (410)
+        self.seconds = 0.0  # how long the failed request took (a timeout: the whole timeout)
 
 
 def parse_retry_after(value: str | None, now: float) -> float | None:
@@ -122,19 +125,30 @@ class Fetcher:
             raise FetchError(reason)
         host = (urlsplit(url).hostname or "").lower()
         async with self._slot(host):
+            started = time.monotonic()
             try:
-                async with asyncio.timeout(self._fetch.timeout):
-                    return await self._follow(url, etag, last_modified, accept)
-            except TimeoutError:
-                raise FetchError(f"timed out after {self._fetch.timeout:g} s") from None
-            except UnsafeAddress as exc:
-                raise FetchError(str(exc)) from None
-            except aiohttp.ClientConnectorError as exc:
-                raise FetchError(_connect_reason(exc, host)) from None
-            except aiohttp.ClientPayloadError as exc:
-                raise FetchError(f"broken response body ({_short(exc)})") from None
-            except (aiohttp.ClientError, ValueError) as exc:
-                raise FetchError(f"request failed ({_short(exc)})") from None
+                result = await self._request(url, host, etag, last_modified, accept)
+            except FetchError as exc:
+                exc.seconds = time.monotonic() - started
+                raise
+            return dataclasses.replace(result, seconds=time.monotonic() - started)
+
+    async def _request(self, url: str, host: str, etag: str | None, last_modified: str | None,
+                       accept: str) -> FetchResult:
+        """One fetch with its redirects; every failure becomes a FetchError with a reason for admins."""
+        try:
+            async with asyncio.timeout(self._fetch.timeout):
+                return await self._follow(url, etag, last_modified, accept)
+        except TimeoutError:
+            raise FetchError(f"timed out after {self._fetch.timeout:g} s") from None
+        except UnsafeAddress as exc:
+            raise FetchError(str(exc)) from None
+        except aiohttp.ClientConnectorError as exc:
+            raise FetchError(_connect_reason(exc, host)) from None
+        except aiohttp.ClientPayloadError as exc:
+            raise FetchError(f"broken response body ({_short(exc)})") from None
+        except (aiohttp.ClientError, ValueError) as exc:
+            raise FetchError(f"request failed ({_short(exc)})") from None
 
     async def _follow(self, url: str, etag: str | None, last_modified: str | None, accept: str) -> FetchResult:
         seen = {url}

@@ -118,14 +118,14 @@ class Poller:
                 stats.not_modified += 1
                 await self._store.record_not_modified(
                     feed, now=self._clock(), next_check=schedule.next_check_after_success(
-                        self._clock(), feed.interval, feed.url))
+                        self._clock(), feed.interval, feed.url), took=result.seconds)
                 return
             created = await self._ingest(feed, result, stats)
             stats.deliveries += created
             if created and self._on_queued:
                 self._on_queued()
         except FetchError as exc:
-            await self._fail(feed, exc.reason, stats, retry_after=exc.retry_after, gone=exc.gone)
+            await self._fail(feed, exc.reason, stats, retry_after=exc.retry_after, gone=exc.gone, took=exc.seconds)
         except ParseError as exc:
             reason = "the URL now serves a web page, not a feed" if isinstance(exc, NotAFeed) else str(exc)
             await self._fail(feed, reason, stats)
@@ -155,10 +155,10 @@ class Poller:
         return await self._store.record_success(
             feed, now=now, next_check=schedule.next_check_after_success(now, feed.interval, feed.url),
             title=examined.title, etag=result.etag, last_modified=result.last_modified, writes=writes,
-            moved_to=result.permanent_url)
+            moved_to=result.permanent_url, took=result.seconds)
 
     async def _fail(self, feed: Feed, reason: str, stats: RoundStats, *, retry_after: float | None = None,
-                    gone: bool = False) -> None:
+                    gone: bool = False, took: float = 0.0) -> None:
         stats.failed += 1
         stats.errors[feed.url] = reason
         count = feed.error_count + 1
@@ -168,7 +168,7 @@ class Poller:
         log.warning("feed %s failed (%d in a row): %s%s", feed.url, count, reason,
                     f"; disabled: {disabled}" if disabled else "")
         await self._store.record_failure(
-            feed, now=now, error=reason, disabled_reason=disabled,
+            feed, now=now, error=reason, disabled_reason=disabled, took=took,
             next_check=schedule.next_check_after_failure(now, feed.interval, count, p.max_backoff, retry_after))
 
     async def prune(self, every: float = 3600.0) -> int:

@@ -247,3 +247,23 @@ async def test_a_long_discord_outage_delays_posts_but_never_drops_them(site: Sit
     sink.fail_with = None
     assert await deliverer.run_once() == 1
     assert sink.titles() == ["Story 1"] and (await services.store.delivery_counts()) == {"sent": 1}
+
+
+async def test_feeds_that_were_slow_start_first_when_many_are_due(site: Site, services, clock) -> None:
+    from aiohttp import web
+
+    async def slow(request: web.Request) -> web.Response:
+        await asyncio.sleep(0.4)
+        return web.Response(text=rss(items(site, 2)), content_type="application/rss+xml")
+
+    site.set("/fast", rss(items(site, 1)))
+    site.handle("/slow", slow)
+    site.handle("/slow-fail", lambda request: asyncio.sleep(0.3, web.Response(status=500)))
+    for path in ("/fast", "/slow", "/slow-fail"):
+        await follow(services, site.url(path), channel=len(path))
+    assert [f.url for f in await services.store.due_feeds(clock(), 10)] == [
+        site.url(p) for p in ("/fast", "/slow", "/slow-fail")]  # nothing measured yet: the order they were added
+    await poll_and_deliver(services, RecordingSink())
+    clock.advance(86_400)
+    due = await services.store.due_feeds(clock(), 10)
+    assert [f.url for f in due] == [site.url(p) for p in ("/slow", "/slow-fail", "/fast")]
