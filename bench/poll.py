@@ -36,7 +36,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from farm import HOSTS, ITEMS, Farm, FarmProcess, FarmSpec, feed_url, host_of
-from proctree import PeakRss, tree_cpu_s
+from proctree import PeakRss, cpu_by_part, tree_cpu_s
 
 CONCURRENCY = 64
 PER_HOST = 2
@@ -99,14 +99,15 @@ async def run_newsbot(urls: list[str], port: int, workdir: Path) -> dict[str, An
                 bumped = await control(port, 0.10, 3, 11)
             now[0] += 86_400  # every feed is due again, failures included
             before = await store.delivery_counts()
-            t0, c0 = time.perf_counter(), cpu_s()
+            t0, c0, parts0 = time.perf_counter(), cpu_s(), cpu_by_part()
             stats = await poller.run_once(limit=len(urls) + 10)
             wall = time.perf_counter() - t0
+            split = {k: v - parts0.get(k, 0.0) for k, v in cpu_by_part().items()}
             after = await store.delivery_counts()
             queued = after.get("pending", 0) - before.get("pending", 0)
             rounds.append({"round": name, "wall": wall, "feeds": stats.checked, "new": stats.new_articles,
                            "not_modified": stats.not_modified, "failed": stats.failed, "queued": queued,
-                           "cpu": cpu_s() - c0,
+                           "cpu": cpu_s() - c0, **{f"cpu {k}": v for k, v in split.items()},
                            **memory(), "db_mb": db_size_mb(db)})
         rounds[-1]["expected_new"] = bumped * 3
     return {"system": "newsbot", "rounds": rounds}
@@ -286,6 +287,9 @@ def main() -> None:
         print("  " + "   ".join(parts))
     print(f"  cold      vs bare SQLite insert: newsbot {nb['cold']['wall']:.2f} s for everything, bulk insert "
           f"alone {medians['bare-sqlite']['cold']['wall']:.2f} s")
+    for name in ("cold", "warm"):
+        split = ", ".join(f"{k[4:]} {v:.1f} s" for k, v in nb[name].items() if k.startswith("cpu "))
+        print(f"newsbot {name} round CPU by part: {split}")
     new = nb["new items"]
     print(f"\nnew-items round: {new['new']:.0f} new articles, {new['queued']:.0f} posts queued, "
           f"expected {new.get('expected_new', 0):.0f}")
