@@ -5,15 +5,15 @@
 The clock is simulated (every tick makes every feed due), the network and database are real: the feed farm serves
 1,000 feeds on 127.0.0.1-32 with 3% faulty and a share of feeds gaining items every tick; newsbot's real poller
 records and queues them, a null sink drains the outbox, and article text older than the retention (2 simulated
-hours here) is pruned while identities stay, so nothing pruned can post again. Prints RSS (current and peak), DB
-size, articles and posts per simulated hour, and the baseline of the same run: RSS after the first hour.
+hours here) is pruned while identities stay, so nothing pruned can post again. Prints RSS (the bot with its worker
+processes: current, and the highest hourly sample), DB size, articles and posts per simulated hour, and the baseline
+of the same run: RSS after the first hour.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import resource
 import sys
 import tempfile
 import time
@@ -23,15 +23,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from farm import FarmProcess, FarmSpec
+from proctree import rss_mb, tree
 
 from bot.config import parse_config
 from bot.models import Delivery, Post
 from bot.runtime import open_services
 
 
-def current_rss_mb() -> float:
-    with open("/proc/self/statm") as f:
-        return int(f.read().split()[1]) * resource.getpagesize() / 1e6
+def current_rss_mb(farm_pid: int | None) -> float:
+    """The bot's RSS with its worker processes (the farm, also a child of this process, excluded)."""
+    return sum(rss_mb(p) for p in tree() if p != farm_pid)
 
 
 class NullSink:
@@ -64,6 +65,8 @@ async def soak(feeds: int, hours: float, tick_minutes: float, port: int) -> None
             for i, url in enumerate(farm.urls):
                 feed = await services.store.ensure_feed(url, 900, now[0])
                 await services.store.subscribe(feed, 1, 1 + i % 50, now=now[0])
+            farm_pid = farm._proc.pid
+            peak = 0.0
             poller = services.poller()
             sink = NullSink()
             deliverer = services.deliverer(sink)
@@ -84,15 +87,15 @@ async def soak(feeds: int, hours: float, tick_minutes: float, port: int) -> None
                     pass
                 if tick % per_hour == 0:
                     with_text = await services.store.count_articles_with_body()
-                    rss = current_rss_mb()
+                    rss = current_rss_mb(farm_pid)
                     baseline = baseline or rss
-                    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+                    peak = max(peak, rss)
                     size = sum(p.stat().st_size for p in db.parent.glob(db.name + "*")) / 1e6
                     print(f"{tick // per_hour:>5}{rss:>8.0f}{peak:>9.0f}{size:>7.1f}"
                           f"{await services.store.article_count():>10}{with_text:>10}{sink.sent:>8}"
                           f"{stats.failed:>7}{time.perf_counter() - t0:>7.1f}", flush=True)
-            print(f"\nbaseline RSS after hour 1: {baseline:.0f} MB; at the end: {current_rss_mb():.0f} MB "
-                  f"({current_rss_mb() - (baseline or 0):+.0f} MB); duplicates posted: {sink.duplicates}; "
+            print(f"\nbaseline RSS after hour 1: {baseline:.0f} MB; at the end: {current_rss_mb(farm_pid):.0f} MB "
+                  f"({current_rss_mb(farm_pid) - (baseline or 0):+.0f} MB); duplicates posted: {sink.duplicates}; "
                   f"wall {time.perf_counter() - t_start:.0f} s")
 
 
