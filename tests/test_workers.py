@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
+import time
 
 import pytest
 
@@ -40,6 +42,21 @@ async def test_a_dead_worker_fails_its_job_and_the_next_job_gets_a_fresh_pool() 
         with pytest.raises(WorkerCrashed):
             await workers.run(os._exit, 3)
         assert await workers.run(len, "four") == 4
+    finally:
+        workers.close()
+
+
+async def test_a_hung_job_is_killed_and_the_job_queued_behind_it_still_runs() -> None:
+    workers = Workers(1, timeout=1.0, tick=0.05)
+    try:
+        await workers.run(len, "warm")  # the worker is up: the clock below measures the hang, not the start-up
+        started = time.monotonic()
+        hung, queued = await asyncio.gather(workers.run(time.sleep, 30), workers.run(len, "queued"),
+                                            return_exceptions=True)
+        assert isinstance(hung, WorkerCrashed) and "gave up after 1 s" in str(hung)
+        assert queued == 6  # it waited behind the hung job, then ran on the new pool
+        assert time.monotonic() - started < 10
+        assert await workers.run(len, "after") == 5
     finally:
         workers.close()
 
