@@ -36,8 +36,8 @@ def build_site(now: datetime | None = None) -> web.Application:
     """The demo site as an aiohttp app; article times are relative to `now` so the demo never goes stale."""
     now = now or datetime.now(UTC)
     template, articles = _site_files()
-    for index, art in enumerate(articles):
-        art["when"] = now - timedelta(hours=2 + 7 * index)
+    for i, art in enumerate(articles):
+        art["when"] = now - timedelta(hours=2 + 7 * i)
 
     def page(art: dict[str, Any]) -> str:
         return template.format(
@@ -86,9 +86,7 @@ async def serve(app: web.Application, host: str = "127.0.0.1") -> AsyncIterator[
     await runner.setup()
     site = web.TCPSite(runner, host, 0)
     await site.start()
-    server = site._server
-    assert server is not None and server.sockets
-    port = server.sockets[0].getsockname()[1]
+    port = runner.addresses[0][1]
     try:
         yield f"http://{host}:{port}"
     finally:

@@ -272,7 +272,7 @@ def _parse_json_feed(body: bytes, url: str, max_items: int) -> ParsedFeed:
     items = data.get("items")
     if not isinstance(items, list):
         raise ParseError("JSON Feed has no items list")
-    base = data.get("feed_url") if isinstance(data.get("feed_url"), str) else url
+    base: str = data["feed_url"] if isinstance(data.get("feed_url"), str) else url
     entries = []
     for item in items[:max_items]:
         if not isinstance(item, dict):

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import asyncio
 
+import discord
+import discord.gateway
 import pytest
 
 from tests.conftest import Site, rss, url_of
 from tests.discord_harness import discord_bot, eventually
-from tests.fake_discord import MEMBER_PERMS, FakeDiscord
+from tests.fake_discord import MEMBER_PERMS, TOKEN, FakeDiscord, running
 
 
 def story(site: Site, n: int) -> dict[str, str]:
@@ -405,3 +407,21 @@ async def test_hostile_command_options_get_clear_errors_and_change_nothing(site:
         search = await fake.invoke(guild, news, "news", "search", {"query": '"*) OR 1=1 -- NEAR('})
         assert "Nothing found" in search.text()
     assert fake.rejected == []
+
+
+async def test_sync_command_registers_the_slash_commands(fake: FakeDiscord, make_config, monkeypatch,
+                                                         capsys) -> None:
+    from bot.discordbot.client import sync_commands
+
+    fake.add_guild("G")
+    original = discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY
+    monkeypatch.setenv("DISCORD_TOKEN", TOKEN)
+    try:
+        async with running(fake):
+            config = make_config(discord={"api_base_url": f"{fake.base}/api/v10",
+                                          "gateway_url": fake.base.replace("http", "ws") + "/gateway"})
+            assert await sync_commands(config) == 0
+    finally:
+        discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = original
+    assert fake.command_syncs == 1 and {c["name"] for c in fake.global_commands} == {"feed", "news"}
+    assert "slash commands registered" in capsys.readouterr().out

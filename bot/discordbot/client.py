@@ -179,8 +179,7 @@ async def sync_commands(config: Config) -> int:
     async with open_services(config) as services:
         bot = make_bot(services, start_loops=False)
         async with bot:
-            await bot.login(token)
-            bot.application_id = (await bot.application_info()).id
+            await bot.login(token)  # also learns the application id that command registration needs
             await bot.sync_if_changed(force=True)
     print("slash commands registered")
     return 0

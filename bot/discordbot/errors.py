@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 import discord
 from discord import app_commands
@@ -14,13 +15,13 @@ class UserError(app_commands.AppCommandError):
     """A problem the user can fix; its message is shown to them as is."""
 
 
-async def reply(interaction: discord.Interaction, content: str, **kwargs: object) -> None:
+async def reply(interaction: discord.Interaction, content: str, **kwargs: Any) -> None:
     """Answer whether or not the interaction was already acknowledged (deferred)."""
     kwargs.setdefault("ephemeral", True)
     if interaction.response.is_done():
-        await interaction.followup.send(content, **kwargs)  # type: ignore[arg-type]
+        await interaction.followup.send(content, **kwargs)
     else:
-        await interaction.response.send_message(content, **kwargs)  # type: ignore[arg-type]
+        await interaction.response.send_message(content, **kwargs)
 
 
 async def on_tree_error(interaction: discord.Interaction, error: app_commands.AppCommandError) -> None:
