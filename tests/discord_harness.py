@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 
 import discord
@@ -24,26 +24,38 @@ class Running:
     services: Services
 
 
+def endpoints(fake: FakeDiscord) -> dict[str, str]:
+    """The `[discord]` settings that point discord.py at the fake."""
+    return {"api_base_url": f"{fake.base}/api/v10", "gateway_url": fake.base.replace("http", "ws") + "/gateway"}
+
+
+@contextlib.contextmanager
+def discord_endpoints_restored() -> Iterator[None]:
+    """The bot points discord.py's class-level REST and gateway URLs at the fake; put them back afterwards."""
+    original = discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY
+    try:
+        yield
+    finally:
+        discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = original
+
+
 @contextlib.asynccontextmanager
 async def discord_bot(fake: FakeDiscord, config_factory, **sections) -> AsyncIterator[Running]:  # type: ignore[no-untyped-def]
-    original = discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY
-    async with running(fake):
-        endpoints = {"api_base_url": f"{fake.base}/api/v10",
-                     "gateway_url": fake.base.replace("http", "ws") + "/gateway"}
-        sections["discord"] = {**sections.get("discord", {}), **endpoints}
-        config: Config = config_factory(**sections)
-        async with open_services(config, resolver=NO_DNS) as services:
-            bot = make_bot(services, guild_ready_timeout=0.2)
-            task = asyncio.create_task(bot.start(TOKEN))
-            try:
-                await asyncio.wait_for(bot.wait_until_ready(), 20)
-                await eventually(lambda: fake.command_syncs >= 1)  # commands registered: the bot is usable
-                yield Running(fake, bot, services)
-            finally:
-                await bot.close()
-                with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await asyncio.wait_for(task, 10)
-                discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = original
+    with discord_endpoints_restored():
+        async with running(fake):
+            sections["discord"] = {**sections.get("discord", {}), **endpoints(fake)}
+            config: Config = config_factory(**sections)
+            async with open_services(config, resolver=NO_DNS) as services:
+                bot = make_bot(services, guild_ready_timeout=0.2)
+                task = asyncio.create_task(bot.start(TOKEN))
+                try:
+                    await asyncio.wait_for(bot.wait_until_ready(), 20)
+                    await eventually(lambda: fake.command_syncs >= 1)  # commands registered: the bot is usable
+                    yield Running(fake, bot, services)
+                finally:
+                    await bot.close()
+                    with contextlib.suppress(asyncio.CancelledError, Exception):
+                        await asyncio.wait_for(task, 10)
 
 
 async def eventually(predicate, timeout: float = 10.0, interval: float = 0.05) -> None:  # type: ignore[no-untyped-def]

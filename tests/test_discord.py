@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import asyncio
 
-import discord
-import discord.gateway
 import pytest
 
 from tests.conftest import Site, rss, url_of
-from tests.discord_harness import discord_bot, eventually
+from tests.discord_harness import discord_bot, discord_endpoints_restored, endpoints, eventually
 from tests.fake_discord import MEMBER_PERMS, TOKEN, FakeDiscord, running
 
 
@@ -414,14 +412,9 @@ async def test_sync_command_registers_the_slash_commands(fake: FakeDiscord, make
     from bot.discordbot.client import sync_commands
 
     fake.add_guild("G")
-    original = discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY
     monkeypatch.setenv("DISCORD_TOKEN", TOKEN)
-    try:
+    with discord_endpoints_restored():
         async with running(fake):
-            config = make_config(discord={"api_base_url": f"{fake.base}/api/v10",
-                                          "gateway_url": fake.base.replace("http", "ws") + "/gateway"})
-            assert await sync_commands(config) == 0
-    finally:
-        discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = original
+            assert await sync_commands(make_config(discord=endpoints(fake))) == 0
     assert fake.command_syncs == 1 and {c["name"] for c in fake.global_commands} == {"feed", "news"}
     assert "slash commands registered" in capsys.readouterr().out
