@@ -19,8 +19,9 @@ from bot.store import Store
 
 QUERIES = {
     "due feeds (poller, every round)":
-        ("SELECT * FROM feeds f WHERE disabled_reason IS NULL AND next_check <= ? AND EXISTS (SELECT 1 FROM "
-         "subscriptions s WHERE s.feed_id = f.id) ORDER BY next_check LIMIT ?", (0, 10)),
+        ("SELECT * FROM (SELECT * FROM feeds f WHERE disabled_reason IS NULL AND next_check <= ? AND EXISTS "
+         "(SELECT 1 FROM subscriptions s WHERE s.feed_id = f.id) ORDER BY next_check LIMIT ?) "
+         "ORDER BY check_seconds DESC, next_check", (0, 10)),
     "known identities (every feed fetch)":
         ("SELECT key FROM articles WHERE feed_id = ? AND key IN (?, ?)", (1, "a", "b")),
     "known stories (every feed fetch)":
