@@ -55,11 +55,6 @@ def memory() -> dict[str, float]:
             "pss_mb": MEMORY.peak_pss_mb}
 
 
-def cpu_s() -> float:
-    """CPU seconds of this process, its threads (reader's workers) and its worker processes (newsbot's)."""
-    return tree_cpu_s()
-
-
 def db_size_mb(path: Path) -> float:
     return sum(p.stat().st_size for p in path.parent.glob(path.name + "*")) / 1e6
 
@@ -99,7 +94,7 @@ async def run_newsbot(urls: list[str], port: int, workdir: Path) -> dict[str, An
                 bumped = await control(port, 0.10, 3, 11)
             now[0] += 86_400  # every feed is due again, failures included
             before = await store.delivery_counts()
-            t0, c0, parts0 = time.perf_counter(), cpu_s(), cpu_by_part()
+            t0, c0, parts0 = time.perf_counter(), tree_cpu_s(), cpu_by_part()
             stats = await poller.run_once(limit=len(urls) + 10)
             wall = time.perf_counter() - t0
             split = {k: v - parts0.get(k, 0.0) for k, v in cpu_by_part().items()}
@@ -107,7 +102,7 @@ async def run_newsbot(urls: list[str], port: int, workdir: Path) -> dict[str, An
             queued = after.get("pending", 0) - before.get("pending", 0)
             rounds.append({"round": name, "wall": wall, "feeds": stats.checked, "new": stats.new_articles,
                            "not_modified": stats.not_modified, "failed": stats.failed, "queued": queued,
-                           "cpu": cpu_s() - c0, **{f"cpu {k}": v for k, v in split.items()},
+                           "cpu": tree_cpu_s() - c0, **{f"cpu {k}": v for k, v in split.items()},
                            **memory(), "db_mb": db_size_mb(db)})
         rounds[-1]["expected_new"] = bumped * 3
     return {"system": "newsbot", "rounds": rounds}
@@ -141,11 +136,11 @@ async def run_bare_aiohttp(urls: list[str], port: int, workdir: Path) -> dict[st
         for name in ("cold", "warm", "new items"):
             if name == "new items":
                 await control(port, 0.10, 3, 11)
-            t0, c0 = time.perf_counter(), cpu_s()
+            t0, c0 = time.perf_counter(), tree_cpu_s()
             ordered = sorted(urls, key=lambda u: -took.get(u, 0.0))
             await asyncio.gather(*(one(session, u, name != "cold") for u in ordered))
             rounds.append({"round": name, "wall": time.perf_counter() - t0, "feeds": len(urls),
-                           **memory(), "cpu": cpu_s() - c0})
+                           **memory(), "cpu": tree_cpu_s() - c0})
     return {"system": "bare aiohttp", "rounds": rounds}
 
 
@@ -162,14 +157,14 @@ def run_bare_sqlite(urls: list[str], port: int, workdir: Path) -> dict[str, Any]
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("CREATE TABLE entries (feed INTEGER, guid TEXT, link TEXT, title TEXT, body TEXT, "
                  "UNIQUE(feed, guid))")
-    t0, c0 = time.perf_counter(), cpu_s()
+    t0, c0 = time.perf_counter(), tree_cpu_s()
     with conn:
         conn.executemany("INSERT INTO entries VALUES (?,?,?,?,?)", rows)
     wall = time.perf_counter() - t0
     conn.close()
     return {"system": "bare sqlite", "rounds": [{"round": "cold", "wall": wall, "new": len(rows),
                                                  **memory(), "db_mb": db_size_mb(db),
-                                                 "cpu": cpu_s() - c0}]}
+                                                 "cpu": tree_cpu_s() - c0}]}
 
 
 def run_reader(urls: list[str], port: int, workdir: Path) -> dict[str, Any]:
@@ -183,14 +178,14 @@ def run_reader(urls: list[str], port: int, workdir: Path) -> dict[str, Any]:
     for name in ("cold", "warm", "new items"):
         if name == "new items":
             asyncio.run(control(port, 0.10, 3, 11))
-        t0, c0 = time.perf_counter(), cpu_s()
+        t0, c0 = time.perf_counter(), tree_cpu_s()
         new = 0
         for result in r.update_feeds_iter(workers=16, scheduled=False):  # every feed, every round
             value = result.value
             if value is not None and not isinstance(value, Exception):
                 new += value.new
         rounds.append({"round": name, "wall": time.perf_counter() - t0, "feeds": len(urls), "new": new,
-                       **memory(), "db_mb": db_size_mb(db), "cpu": cpu_s() - c0})
+                       **memory(), "db_mb": db_size_mb(db), "cpu": tree_cpu_s() - c0})
     r.close()
     return {"system": "reader", "rounds": rounds}
 
