@@ -31,7 +31,7 @@ _MIN_PAGE_TEXT = 200  # characters: less than this and the page was a teaser, a 
 class ArticleBuilder:
     def __init__(self, fetcher: Fetcher | None, config: ArticlesSection, workers: Workers,
                  cache_size: int = 512) -> None:
-        self._fetcher = fetcher if config.fetch_pages else None
+        self._fetcher = fetcher  # `page` always works (`/news summarize`); `build` uses it only with fetch_pages
         self._config = config
         self._workers = workers  # extraction is tens of ms of CPU per page: never on the event loop
         self._pages: OrderedDict[str, asyncio.Future[Extracted | None]] = OrderedDict()
@@ -80,7 +80,8 @@ class ArticleBuilder:
 
     async def build(self, feed_id: int, source: str, item: NewArticle) -> Article:
         entry = item.entry
-        page = await self.page(entry.link) if item.deliver_to and entry.link else None
+        wanted = self._config.fetch_pages and item.deliver_to and entry.link
+        page = await self.page(entry.link) if wanted and entry.link else None
         use_page = page is not None and len(page.text) >= max(_MIN_PAGE_TEXT, len(item.text) // 2)
         body = page.text if use_page and page else item.text
         # Only posts need the real summary; a backlog item (recorded, never posted) keeps a cheap cut of its text

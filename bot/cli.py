@@ -13,10 +13,18 @@ import logging
 import signal
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from bot.config import Config, ConfigError, load_config, parse_config
 
 log = logging.getLogger("newsbot")
+
+
+def _safe_database(config: Config) -> str:
+    """The database for messages: a DSN's password replaced, so it never reaches a terminal or a log."""
+    import re
+
+    return re.sub(r"(://[^:/@]+:)[^@]*@", r"\1***@", str(config.database))
 
 
 def _setup_logging(level: str) -> None:
@@ -53,7 +61,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     _setup_logging(config.bot.log_level)
     try:
         if args.command == "check-config":
-            print(f"{args.config}: OK ({len(config.feeds)} feeds in the file, database {config.database_path})")
+            print(f"{args.config}: OK ({len(config.feeds)} feeds in the file, database {_safe_database(config)})")
             return 0
         if args.command == "demo":
             from bot.demo import run_demo
@@ -86,12 +94,13 @@ def _install_stop(stop: asyncio.Event) -> None:
 
 async def _dry_run(config: Config, *, once: bool) -> int:
     from bot.console import ConsoleSink
-    from bot.runtime import open_services, run_loops, run_round, sync_config_feeds
+    from bot.runtime import open_services, run_loops, run_round, tune_process
 
     if not config.feeds:
         log.warning("no [[feeds]] in the config: nothing to poll (add one, or try `newsbot demo`)")
     async with open_services(config) as services:
-        await sync_config_feeds(services)
+        await services.app.sync_config_feeds()
+        tune_process()
         if once:
             checked, sent = await run_round(services, ConsoleSink())
             log.info("dry run: checked %d feeds, printed %d posts", checked, sent)
@@ -105,27 +114,27 @@ async def _dry_run(config: Config, *, once: bool) -> int:
 
 async def _preview(config: Config, url: str, count: int) -> int:
     """Stores nothing: discovery, page fetch and summary run exactly as for a post, then print."""
-    from bot.articles import ArticleBuilder
-    from bot.console import format_post
-    from bot.decide import candidates
-    from bot.fetch import Fetcher
-    from bot.poll import DiscoveryError, discover
-    from bot.render import render
-    from bot.workers import Workers
+    import dataclasses
+    import tempfile
 
-    async with Fetcher.open(config) as fetcher:
-        try:
-            found = await discover(fetcher, url, max_items=config.polling.max_items)
-        except DiscoveryError as exc:
-            print(f"newsbot: {exc}", file=sys.stderr)
-            return 1
-        workers = Workers(0)  # a few pages: not worth starting processes
-        builder = ArticleBuilder(fetcher, config.articles, workers)
-        print(f"{found.parsed.title} — {found.url} ({found.parsed.kind}, {len(found.parsed.entries)} items)"
-              + (f", found on {found.via_page}" if found.via_page else ""))
-        for cand in candidates(found.parsed, 0)[:count]:
-            article = await builder.build(0, found.parsed.title, cand.to_post((0,)))
-            print(format_post(render(article), "preview"))
+    from bot.console import format_post
+    from bot.render import render
+    from bot.runtime import open_services
+    from bot.usecases import UseCaseError
+
+    with tempfile.TemporaryDirectory() as scratch:  # the same use case as `/feed add`, over a throwaway store
+        scratch_config = dataclasses.replace(config, bot=dataclasses.replace(
+            config.bot, database=str(Path(scratch) / "preview.db"), workers=0))
+        async with open_services(scratch_config) as services:
+            try:
+                found, articles = await services.app.preview_url(url, count)
+            except UseCaseError as exc:
+                print(f"newsbot: {exc}", file=sys.stderr)
+                return 1
+            print(f"{found.parsed.title} — {found.url} ({found.parsed.kind}, {len(found.parsed.entries)} items)"
+                  + (f", found on {found.via_page}" if found.via_page else ""))
+            for article in articles:
+                print(format_post(render(article), "preview"))
     return 0
 
 

@@ -21,7 +21,7 @@ class ConfigError(Exception):
 
 @dataclass(frozen=True)
 class BotSection:
-    database: str = "newsbot.db"  # SQLite file; relative paths are relative to the config file
+    database: str = "newsbot.db"  # SQLite file (relative to the config file) or a postgresql:// DSN
     log_level: str = "INFO"
     workers: int = 1  # processes that parse feeds and extract pages off the event loop (0 = a thread instead)
 
@@ -30,6 +30,8 @@ class BotSection:
 class DiscordSection:
     token_file: str = ""  # a file holding the token; DISCORD_TOKEN in the environment wins
     sharded: bool = False  # AutoShardedBot for bots in more than ~2,000 guilds
+    shards: str = ""  # shard ids this process runs, e.g. "0-3" or "0,2" (needs shard_count; implies sharded)
+    shard_count: int = 0  # total shards of the bot across all processes (0 = one process runs them all)
     max_feeds_per_guild: int = 50
     api_base_url: str = ""  # REST base for a Discord REST proxy (or the test suite's fake Discord)
     gateway_url: str = ""  # gateway websocket URL for a gateway proxy (or the test suite's fake Discord)
@@ -47,6 +49,7 @@ class PollingSection:
     initial_posts: int = 1  # newest items posted when a feed is first followed
     max_age_days: int = 7  # items older than this are recorded but never posted
     max_items: int = 500  # items read from one feed document; the rest are ignored
+    lease_seconds: float = 300.0  # a process claims a due feed for this long; a crashed one's feeds wait this long
 
 
 @dataclass(frozen=True)
@@ -80,6 +83,12 @@ class DeliverySection:
 
 
 @dataclass(frozen=True)
+class MetricsSection:
+    bind: str = ""  # host:port for the Prometheus /metrics endpoint, e.g. "127.0.0.1:9108"; empty = off
+    heartbeat_minutes: float = 15.0  # a log line with feeds checked and posts sent this often (0 = never)
+
+
+@dataclass(frozen=True)
 class FeedEntry:
     url: str
     channel_id: int = 0  # 0 = console only (dry run)
@@ -96,13 +105,22 @@ class Config:
     network: NetworkSection = field(default_factory=NetworkSection)
     articles: ArticlesSection = field(default_factory=ArticlesSection)
     delivery: DeliverySection = field(default_factory=DeliverySection)
+    metrics: MetricsSection = field(default_factory=MetricsSection)
     feeds: tuple[FeedEntry, ...] = ()
     base_dir: Path = Path(".")  # the config file's folder; not a TOML key
 
     @property
-    def database_path(self) -> Path:
+    def database(self) -> str | Path:
+        """A ``postgresql://`` DSN as given, or the SQLite file's path (relative to the config file)."""
+        if self.bot.database.startswith(("postgresql://", "postgres://")):
+            return self.bot.database
         path = Path(self.bot.database)
         return path if path.is_absolute() or str(path) == ":memory:" else self.base_dir / path
+
+    @property
+    def shard_ids(self) -> tuple[int, ...] | None:
+        """The shards this process runs, or None for all of them (validated in ``_check_ranges``)."""
+        return parse_shards(self.discord.shards, self.discord.shard_count) if self.discord.shards else None
 
     def token(self) -> str | None:
         """The token from DISCORD_TOKEN, else from the configured file; never stored on the object."""
@@ -206,10 +224,47 @@ def _check_ranges(config: Config) -> None:
     for i, feed in enumerate(config.feeds):
         if not feed.url.startswith(("http://", "https://")):
             raise ConfigError(f"feeds[{i}].url: must start with http:// or https://")
+    if config.discord.shards or config.discord.shard_count:
+        ids = parse_shards(config.discord.shards or f"0-{max(config.discord.shard_count, 1) - 1}",
+                           config.discord.shard_count)
+        if not config.bot.database.startswith(("postgresql://", "postgres://")) and \
+                set(ids) != set(range(config.discord.shard_count)):
+            raise ConfigError("discord.shards: running only some shards means other processes run the rest, and "
+                              "they must share one database: set bot.database to a postgresql:// DSN")
+    if config.polling.lease_seconds < 10:
+        raise ConfigError("polling.lease_seconds: must be at least 10")
+    if config.metrics.bind and config.metrics.bind.rpartition(":")[2].isdigit() is False:
+        raise ConfigError("metrics.bind: expected host:port, e.g. 127.0.0.1:9108")
     if config.discord.api_base_url and not config.discord.api_base_url.startswith(("http://", "https://")):
         raise ConfigError("discord.api_base_url: must start with http:// or https://")
     if config.discord.gateway_url and not config.discord.gateway_url.startswith(("ws://", "wss://")):
         raise ConfigError("discord.gateway_url: must start with ws:// or wss://")
+
+
+def parse_shards(text: str, count: int) -> tuple[int, ...]:
+    """ "0-3" or "0,2,5" (ranges inclusive) as shard ids, each below `count`."""
+    ids: set[int] = set()
+    for part in text.replace(" ", "").split(","):
+        low, _, high = part.partition("-")
+        if not low.isdigit() or (high and not high.isdigit()):
+            raise ConfigError(f"discord.shards: {text!r} is not like \"0-3\" or \"0,2\"")
+        first, last = int(low), int(high or low)
+        if first > last:
+            raise ConfigError(f"discord.shards: {part!r} runs backwards")
+        ids.update(range(first, last + 1))
+    if count < 1:
+        raise ConfigError("discord.shard_count: set the total number of shards when discord.shards is set")
+    if max(ids) >= count:
+        raise ConfigError(f"discord.shards: shard {max(ids)} does not exist with discord.shard_count = {count}")
+    return tuple(sorted(ids))
+
+
+def with_shards(config: Config, shards: str, count: int) -> Config:
+    """The command line's ``--shards 0-3 --shard-count 8`` over the config file's values."""
+    discord = dataclasses.replace(config.discord, shards=shards, shard_count=count)
+    updated = dataclasses.replace(config, discord=discord)
+    _check_ranges(updated)
+    return updated
 
 
 def load_config(path: str | Path) -> Config:

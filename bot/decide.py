@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from bot.htmltext import html_to_text
-from bot.models import Entry, Feed, ParsedFeed, Subscription
+from bot.models import Article, Entry, Feed, ParsedFeed, Subscription
 from bot.parse import parse_feed
 from bot.urls import entry_key, link_key, story_key
 
@@ -114,14 +114,38 @@ def decide_new(
     - Items older than `max_age` are recorded, never posted; paused subscriptions skip what arrives meanwhile.
     """
     fresh = chronological([c for c in found if c.key not in known_keys and c.story_key not in known_stories])
-    postable = len(fresh) if feed.initialized else initial_posts
-    first_postable = max(0, len(fresh) - postable)
+    allowed = len(fresh) if feed.initialized else initial_posts
+    first_postable = max(0, len(fresh) - allowed)
     active = [s for s in subscriptions if s.paused_reason is None]
     out: list[NewArticle] = []
     for index, cand in enumerate(fresh):
         targets: tuple[int, ...] = ()
-        too_old = cand.entry.published is not None and cand.entry.published < now - max_age
-        if index >= first_postable and not too_old:
-            targets = tuple(s.id for s in active if passes_filters(s, cand.entry.title, cand.text))
+        if index >= first_postable:
+            targets = tuple(s.id for s in active
+                            if postable(s, cand.entry.title, cand.text, cand.entry.published, now, max_age))
         out.append(cand.to_post(targets))
     return out
+
+
+def postable(sub: Subscription, title: str, text: str, published: datetime | None, now: datetime,
+             max_age: timedelta) -> bool:
+    """The one rule for "would this subscription post this item": its filters pass and it is not too old."""
+    too_old = published is not None and published < now - max_age
+    return not too_old and passes_filters(sub, title, text)
+
+
+def backfill(sub: Subscription, recent: Sequence[Article], now: datetime, *, max_age: timedelta,
+             count: int) -> list[Article]:
+    """What a channel gets when it follows a feed others already follow: the newest `count` stored articles
+    (`recent` is newest first) that this subscription would have posted, oldest first."""
+    chosen = [a for a in recent if postable(sub, a.title, f"{a.summary}\n{a.body}", a.published, now, max_age)]
+    return list(reversed(chosen[:count]))
+
+
+def preview_choice(found: Sequence[Candidate], sub: Subscription, now: datetime, *,
+                   max_age: timedelta) -> Candidate | None:
+    """The item a preview shows: the newest this subscription would post (filters and age), None if none."""
+    for cand in reversed(chronological(found)):
+        if postable(sub, cand.entry.title, cand.text, cand.entry.published, now, max_age):
+            return cand
+    return None

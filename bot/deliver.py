@@ -13,13 +13,16 @@ import logging
 import time
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from bot.aiotools import wait_any
 from bot.config import DeliverySection
 from bot.models import Delivery, Post
 from bot.render import render
-from bot.store import Store
+from bot.store import ShardSet, Store
+
+if TYPE_CHECKING:
+    from bot.metrics import Metrics
 
 log = logging.getLogger(__name__)
 
@@ -53,8 +56,11 @@ def retry_delay(attempts: int, retry_after: float | None, base: float = 5.0) -> 
 
 class Deliverer:
     def __init__(self, store: Store, sink: Sink, config: DeliverySection, *,
-                 clock: Callable[[], float] = time.time, notify: Notify | None = None) -> None:
+                 clock: Callable[[], float] = time.time, notify: Notify | None = None,
+                 shards: ShardSet | None = None, metrics: Metrics | None = None) -> None:
         self._store = store
+        self._shards = shards  # this process posts only for guilds on its own shards
+        self._metrics = metrics
         self._sink = sink
         self._config = config
         self._clock = clock
@@ -63,7 +69,7 @@ class Deliverer:
 
     async def run_once(self, limit: int = 200) -> int:
         """Send what is due now; returns how many posts went out."""
-        pending = await self._store.pending_deliveries(self._clock(), limit)
+        pending = await self._store.pending_deliveries(self._clock(), limit, shards=self._shards)
         by_channel: dict[int, list[Delivery]] = defaultdict(list)
         for delivery in pending:
             by_channel[delivery.channel_id].append(delivery)
@@ -88,14 +94,20 @@ class Deliverer:
             except RejectedSendError as exc:
                 log.error("Discord rejected delivery %s to channel %s: %s", delivery.id, channel_id, exc)
                 await self._store.mark_failed(delivery.id, str(exc))
+                self._count("failed")
                 continue
             except Exception as exc:  # a sink bug must not kill the loop or lose the delivery
                 log.exception("delivery %s to channel %s failed unexpectedly", delivery.id, channel_id)
                 await self._transient(delivery, f"internal error: {type(exc).__name__}", None)
                 return sent
             await self._store.mark_sent(delivery.id, message_id, self._clock())
+            self._count("sent")
             sent += 1
         return sent
+
+    def _count(self, result: str) -> None:
+        if self._metrics is not None:
+            self._metrics.posts.labels(result).inc()
 
     async def _transient(self, delivery: Delivery, reason: str, retry_after: float | None) -> None:
         """Retry later, forever: a Discord outage must delay posts, never drop them. The backoff is capped at 15
@@ -105,6 +117,7 @@ class Deliverer:
             log.error("delivery %s to channel %s has failed %d times (%s); still retrying every few minutes",
                       delivery.id, delivery.channel_id, attempts, reason)
         delay = retry_delay(attempts, retry_after, self._config.retry_base)
+        self._count("retry")
         log.warning("delivery %s to channel %s failed (%s); retrying in %.0f s", delivery.id, delivery.channel_id,
                     reason, delay)
         await self._store.retry_later(delivery.id, reason, self._clock() + delay)
@@ -123,14 +136,10 @@ class Deliverer:
 
     async def run_forever(self, stop: asyncio.Event, idle: float = 5.0) -> None:
         while not stop.is_set():
-            try:
-                sent = await self.run_once()
-            except Exception:
-                log.exception("delivery round failed")
-                sent = 0
+            sent = await self.run_once()
             if sent:
                 continue
-            next_time = await self._store.next_delivery_time()
+            next_time = await self._store.next_delivery_time(self._shards)
             wait = idle if next_time is None else min(idle, max(0.05, next_time - self._clock()))
             self.wake.clear()
             await wait_any(stop, self.wake, timeout=wait)

@@ -22,7 +22,7 @@ from aiohttp import web
 
 from bot.config import parse_config
 from bot.console import ConsoleSink
-from bot.runtime import open_services, run_round, sync_config_feeds
+from bot.runtime import open_services, run_round
 
 
 def _site_files() -> tuple[str, list[dict[str, Any]]]:
@@ -107,7 +107,7 @@ async def run_demo(out: TextIO | None = None) -> int:
             })
             print(f"newsbot demo: serving a small news site at {base}/ and following it\n", file=sink_out(out))
             async with open_services(config) as services:
-                await sync_config_feeds(services)
+                await services.app.sync_config_feeds()
                 checked, sent = await run_round(services, sink)
             print(f"\nnewsbot demo: checked {checked} feed, printed {sent} posts. "
                   "Next: copy config.example.toml to config.toml and run `newsbot run -c config.toml --dry-run`.",

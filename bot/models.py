@@ -60,6 +60,7 @@ class Subscription:
     exclude_words: tuple[str, ...]
     paused_reason: str | None
     interval: int | None = None  # per-subscription request; the feed polls at the smallest one
+    name: str = ""  # what the admin or the config called it; labels its posts and `/feed list` when set
 
 
 @dataclass(frozen=True, slots=True)

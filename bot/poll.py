@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import socket
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -82,8 +84,12 @@ async def discover(fetcher: Fetcher, url: str, *, max_items: int = 500) -> Disco
 
 
 class Poller:
+    """Claims due feeds (a lease, so several processes never check one feed at once), checks each, and hands
+    the pure outcome to the store. ``owner`` names this process in the leases it holds."""
+
     def __init__(self, store: Store, fetcher: Fetcher, config: Config, builder: ArticleBuilder, workers: Workers, *,
-                 clock: Callable[[], float] = time.time, on_queued: Callable[[], None] | None = None) -> None:
+                 clock: Callable[[], float] = time.time, on_queued: Callable[[], None] | None = None,
+                 owner: str = "") -> None:
         self._store = store
         self._fetcher = fetcher
         self._workers = workers
@@ -91,13 +97,16 @@ class Poller:
         self._builder = builder
         self._clock = clock
         self._on_queued = on_queued
+        self.owner = owner or f"{socket.gethostname()}:{os.getpid()}"
         self.wake = asyncio.Event()  # set when a feed was added, so it is checked now rather than next round
         self._last_prune = 0.0
+        self.observe: Callable[[str, float], None] = lambda _outcome, _seconds: None  # metrics hook
 
     async def run_once(self, limit: int = 5000) -> RoundStats:
-        """Check every feed that is due now, concurrently within the fetcher's limits."""
+        """Check every feed that is due now (and not leased elsewhere), concurrently within the fetcher's limits."""
         stats = RoundStats()
-        feeds = await self._store.due_feeds(self._clock(), limit)
+        feeds = await self._store.claim_due_feeds(self._clock(), limit, owner=self.owner,
+                                                  lease=self._config.polling.lease_seconds)
         # Bound the feeds in flight, not just the requests: fetched documents must not pile up in memory while
         # they wait for the single database writer.
         slots = asyncio.Semaphore(self._config.polling.concurrency * 2)
@@ -112,16 +121,18 @@ class Poller:
     async def check(self, feed: Feed, stats: RoundStats | None = None) -> None:
         stats = stats if stats is not None else RoundStats()
         stats.checked += 1
+        started = time.monotonic()
         try:
             result = await self._fetcher.get(feed.url, etag=feed.etag, last_modified=feed.last_modified)
             if result.not_modified:
                 stats.not_modified += 1
-                await self._store.record_not_modified(
-                    feed, now=self._clock(), next_check=schedule.next_check_after_success(
-                        self._clock(), feed.interval, feed.url), took=result.seconds)
+                await self._store.apply_outcome(feed, schedule.after_not_modified(
+                    feed, now=self._clock(), took=result.seconds))
+                self.observe("not_modified", time.monotonic() - started)
                 return
             created = await self._ingest(feed, result, stats)
             stats.deliveries += created
+            self.observe("ok", time.monotonic() - started)
             if created and self._on_queued:
                 self._on_queued()
         except FetchError as exc:
@@ -151,25 +162,23 @@ class Poller:
         articles = await self._builder.build_all(feed.id, examined.title, new)
         writes = [ArticleWrite(article, item.deliver_to) for article, item in zip(articles, new, strict=True)]
         stats.new_articles += len(writes)
-        now = self._clock()
-        return await self._store.record_success(
-            feed, now=now, next_check=schedule.next_check_after_success(now, feed.interval, feed.url),
-            title=examined.title, etag=result.etag, last_modified=result.last_modified, writes=writes,
-            moved_to=result.permanent_url, took=result.seconds)
+        outcome = schedule.after_fetch(feed, now=self._clock(), took=result.seconds, title=examined.title,
+                                       etag=result.etag, last_modified=result.last_modified,
+                                       moved_to=result.permanent_url)
+        return await self._store.apply_outcome(feed, outcome, writes)
 
     async def _fail(self, feed: Feed, reason: str, stats: RoundStats, *, retry_after: float | None = None,
                     gone: bool = False, took: float = 0.0) -> None:
         stats.failed += 1
         stats.errors[feed.url] = reason
-        count = feed.error_count + 1
         p = self._config.polling
-        disabled = schedule.disable_reason(count, p.disable_after_failures, reason, gone)
-        now = self._clock()
-        log.warning("feed %s failed (%d in a row): %s%s", feed.url, count, reason,
-                    f"; disabled: {disabled}" if disabled else "")
-        await self._store.record_failure(
-            feed, now=now, error=reason, disabled_reason=disabled, took=took,
-            next_check=schedule.next_check_after_failure(now, feed.interval, count, p.max_backoff, retry_after))
+        outcome = schedule.after_failure(feed, now=self._clock(), took=took, error=reason,
+                                         limit=p.disable_after_failures, max_backoff=p.max_backoff,
+                                         retry_after=retry_after, gone=gone)
+        log.warning("feed %s failed (%d in a row): %s%s", feed.url, outcome.error_count, reason,
+                    f"; disabled: {outcome.disabled_reason}" if outcome.disabled_reason else "")
+        self.observe("failed", took)
+        await self._store.apply_outcome(feed, outcome)
 
     async def prune(self, every: float = 3600.0) -> int:
         """Forget article text past the retention (at most once per `every` seconds); identities stay."""
@@ -184,17 +193,13 @@ class Poller:
 
     async def run_forever(self, stop: asyncio.Event, idle: float = 30.0) -> None:
         while not stop.is_set():
-            try:
-                await self.prune()
-                stats = await self.run_once()
-                if stats.checked:
-                    log.info("checked %d feeds: %d unchanged, %d failed, %d new articles, %d posts queued",
-                             stats.checked, stats.not_modified, stats.failed, stats.new_articles,
-                             stats.deliveries)
-            except Exception:
-                log.exception("poll round failed")
+            await self.prune()
+            stats = await self.run_once()
+            if stats.checked:
+                log.info("checked %d feeds: %d unchanged, %d failed, %d new articles, %d posts queued",
+                         stats.checked, stats.not_modified, stats.failed, stats.new_articles,
+                         stats.deliveries)
             next_due = await self._store.next_due_time()
             wait = idle if next_due is None else min(idle, max(0.5, next_due - self._clock()))
             await wait_any(stop, self.wake, timeout=wait)
             self.wake.clear()
-

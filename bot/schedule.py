@@ -1,8 +1,12 @@
-"""When each feed is next checked: pure arithmetic over times, so tests set the clock instead of sleeping."""
+"""When each feed is next checked and what one check changes on it: pure arithmetic over times and plain data,
+so tests set the clock instead of sleeping, and the poller only hands the outcome to ``Store.apply_outcome``."""
 
 from __future__ import annotations
 
 import hashlib
+
+from bot.models import Feed
+from bot.store.records import FeedOutcome
 
 
 def phase(url: str) -> float:
@@ -38,3 +42,28 @@ def disable_reason(error_count: int, limit: int, last_error: str, gone: bool) ->
     if error_count >= limit:
         return f"failed {error_count} times in a row; last error: {last_error}"
     return None
+
+
+def after_fetch(feed: Feed, *, now: float, took: float, title: str, etag: str | None, last_modified: str | None,
+                moved_to: str | None) -> FeedOutcome:
+    """A document was read: validators replaced, errors cleared, the feed initialized, next slot on its phase."""
+    return FeedOutcome(checked_at=now, next_check=next_check_after_success(now, feed.interval, feed.url), took=took,
+                       error_count=0, last_error=None, disabled_reason=None, title=title, etag=etag,
+                       last_modified=last_modified, initialized=True, moved_to=moved_to)
+
+
+def after_not_modified(feed: Feed, *, now: float, took: float) -> FeedOutcome:
+    """304: nothing changes but the time, and the feed is healthy again."""
+    return FeedOutcome(checked_at=now, next_check=next_check_after_success(now, feed.interval, feed.url), took=took,
+                       error_count=0, last_error=None, disabled_reason=None, title=feed.title, etag=feed.etag,
+                       last_modified=feed.last_modified, initialized=feed.initialized)
+
+
+def after_failure(feed: Feed, *, now: float, took: float, error: str, limit: int, max_backoff: int,
+                  retry_after: float | None = None, gone: bool = False) -> FeedOutcome:
+    """One more failure in a row: back off (Retry-After honoured), and disable after `limit` or on 410 Gone."""
+    count = feed.error_count + 1
+    return FeedOutcome(checked_at=now, took=took, error_count=count, last_error=error[:500],
+                       next_check=next_check_after_failure(now, feed.interval, count, max_backoff, retry_after),
+                       disabled_reason=disable_reason(count, limit, error, gone), title=feed.title, etag=feed.etag,
+                       last_modified=feed.last_modified, initialized=feed.initialized)

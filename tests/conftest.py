@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,6 +18,8 @@ from bot.models import Delivery, Post, Subscription
 from bot.netguard import StaticResolver
 from bot.poll import RoundStats
 from bot.runtime import Services, open_services
+from bot.usecases import FollowRequest
+from tests.postgres import PostgresForTests, start_postgres
 
 # Tests never resolve real names: an empty table fails every lookup locally, so no DNS packet leaves the machine.
 NO_DNS = StaticResolver({})
@@ -110,11 +112,25 @@ def clock() -> FakeClock:
     return FakeClock()
 
 
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresForTests]:
+    yield from start_postgres()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def database(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Every test that opens a store runs once on SQLite (a file) and once on PostgreSQL (a fresh database)."""
+    if request.param == "sqlite":
+        return str(tmp_path / "newsbot.db")
+    server: PostgresForTests = request.getfixturevalue("postgres")
+    return await server.new_database()
+
+
 @pytest.fixture
-def make_config(tmp_path: Path) -> Callable[..., Config]:
+def make_config(tmp_path: Path, database: str) -> Callable[..., Config]:
     def make(**sections: Any) -> Config:
         data: dict[str, Any] = {
-            "bot": {"database": str(tmp_path / "newsbot.db")},
+            "bot": {"database": database},
             "network": {"allowed_networks": ["127.0.0.0/8"]},
             "delivery": {"per_channel_interval": 0},
             "fetch": {"timeout": 5},
@@ -173,10 +189,10 @@ class RecordingSink:
 
 
 async def follow(services: Services, url: str, channel: int = 100, guild: int = 1, **kw: Any) -> Subscription:
-    feed = await services.store.ensure_feed(url, services.config.polling.default_interval, services.clock())
-    sub = await services.store.subscribe(feed, guild, channel, now=services.clock(), **kw)
-    assert sub is not None
-    return sub
+    """Subscribe a channel to a feed URL through the application layer, without discovery (the URL may be a feed
+    that is broken on purpose)."""
+    result = await services.app.subscribe(FollowRequest(url, guild, channel, **kw))
+    return result.subscription
 
 
 async def poll_and_deliver(services: Services, sink: RecordingSink) -> tuple[RoundStats, int]:

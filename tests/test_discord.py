@@ -41,7 +41,7 @@ async def test_admin_adds_feed_and_new_items_appear_as_embeds(site: Site, fake: 
         assert fake.posted(news.id)[0]["allowed_mentions"]["parse"] == []
         site.set("/feed", rss([story(site, 4), story(site, 3), story(site, 2), story(site, 1)]))
         feed = await run.services.store.feed_by_url(site.url("/feed"))
-        await run.services.store.record_not_modified(feed, now=0, next_check=0)  # due now
+        await run.services.store.make_due(feed.id)  # due now
         run.bot.poke_poller()
         await eventually(lambda: len(fake.posted(news.id)) == 3)
         assert [m["embeds"][0]["title"] for m in fake.posted(news.id)] == ["Story 2", "Story 3", "Story 4"]
@@ -176,7 +176,7 @@ async def test_missing_permissions_pause_and_tell_the_admins(site: Site, fake: F
         run.bot.get_channel(news.id)._overwrites = []  # the cache only learns this via CHANNEL_UPDATE
         site.set("/feed", rss([story(site, 3), story(site, 2), story(site, 1)]))
         feed = await run.services.store.feed_by_url(site.url("/feed"))
-        await run.services.store.record_not_modified(feed, now=0, next_check=0)
+        await run.services.store.make_due(feed.id)
         run.bot.poke_poller()
         general = fake.channel(guild, "general")
         await eventually(lambda: any("stopped posting to" in m["content"] for m in fake.posted(general.id)))
@@ -252,6 +252,10 @@ async def test_list_edit_pause_resume_test_remove(site: Site, fake: FakeDiscord,
         assert (await run.services.store.guild_subscriptions(guild.id))[0].subscription.paused_reason
         resumed = await fake.invoke(guild, news, "feed", "resume", {"feed": str(sub.id)})
         assert "Resumed" in resumed.text()
+        filtered = await fake.invoke(guild, news, "feed", "test", {"feed": str(sub.id)})
+        await eventually(lambda: len(filtered.responses) >= 2)  # "ferry, harbor" is in no current story
+        assert "passes this subscription's filters" in filtered.text() and "Story 1" not in filtered.text()
+        await fake.invoke(guild, news, "feed", "edit", {"feed": str(sub.id), "include": ""})
         preview = await fake.invoke(guild, news, "feed", "test", {"feed": str(sub.id)})
         await eventually(lambda: len(preview.responses) >= 2)
         assert "Preview (not posted)" in preview.text() and "Story 1" in preview.text()
@@ -368,7 +372,7 @@ async def test_gateway_drop_resumes_and_invalid_session_reidentifies(site: Site,
         await eventually(lambda: run.bot.is_ready(), timeout=20)
         site.set("/feed", rss([story(site, 2), story(site, 1)]))
         feed = await run.services.store.feed_by_url(site.url("/feed"))
-        await run.services.store.record_not_modified(feed, now=0, next_check=0)
+        await run.services.store.make_due(feed.id)
         run.bot.poke_poller()
         await eventually(lambda: len(fake.posted(news.id)) == 2, timeout=20)
         reply = await fake.invoke(guild, news, "news", "latest", {"count": 2})

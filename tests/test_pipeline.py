@@ -76,7 +76,7 @@ async def test_items_older_than_max_age_are_recorded_not_posted(site: Site, serv
 
 async def test_filters_include_and_exclude_words(site: Site, services, clock) -> None:
     site.set("/feed", rss([]))
-    await follow(services, site.url("/feed"), include=("ferry", "harbor"), exclude=("sport",))
+    await follow(services, site.url("/feed"), include_words=("ferry", "harbor"), exclude_words=("sport",))
     sink = RecordingSink()
     await poll_and_deliver(services, sink)
     site.set("/feed", rss([
@@ -103,7 +103,7 @@ async def test_not_modified_feeds_cost_nothing_and_keep_schedule(site: Site, ser
     await poll_and_deliver(services, RecordingSink())
     feed = await services.store.feed_by_url(site.url("/feed"))
     assert feed.etag == '"x"' and feed.next_check > clock() + feed.interval / 2
-    assert await services.store.due_feeds(clock(), 10) == []  # not due again yet
+    assert await services.store.claim_due_feeds(clock(), 10, owner="test", lease=60) == []  # not due again yet
     clock.advance(feed.interval * 2)
     stats, _ = await poll_and_deliver(services, RecordingSink())
     assert stats.not_modified == 1
@@ -133,7 +133,7 @@ async def test_broken_feeds_get_reasons_back_off_and_disable_while_others_run(si
         await services.poller().check(missing)
         missing = await services.store.feed_by_url(site.url("/missing"))
         assert missing.disabled_reason and "failed 3 times in a row" in missing.disabled_reason
-        assert missing not in await services.store.due_feeds(clock() + 10**6, 10)
+        assert missing not in await services.store.claim_due_feeds(clock() + 10**6, 10, owner="test", lease=60)
 
 
 async def test_permanent_redirect_updates_the_stored_url(site: Site, services) -> None:
@@ -171,7 +171,7 @@ async def test_crash_mid_delivery_then_restart_delivers_each_exactly_once(site: 
     sink = RecordingSink()
     sink.block_after = 4
     async with open_services(config, clock=clock, resolver=NO_DNS) as services:
-        await follow(services, site.url("/feed"), initial_posts=10)
+        await follow(services, site.url("/feed"))
         await services.poller().run_once()
         deliver = asyncio.create_task(services.deliverer(sink).run_once())
         await asyncio.wait_for(sink.blocked.wait(), 5)
@@ -261,9 +261,9 @@ async def test_feeds_that_were_slow_start_first_when_many_are_due(site: Site, se
     site.handle("/slow-fail", lambda request: asyncio.sleep(0.3, web.Response(status=500)))
     for path in ("/fast", "/slow", "/slow-fail"):
         await follow(services, site.url(path), channel=len(path))
-    assert [f.url for f in await services.store.due_feeds(clock(), 10)] == [
+    assert [f.url for f in await services.store.claim_due_feeds(clock(), 10, owner="test", lease=0)] == [
         site.url(p) for p in ("/fast", "/slow", "/slow-fail")]  # nothing measured yet: the order they were added
     await poll_and_deliver(services, RecordingSink())
     clock.advance(86_400)
-    due = await services.store.due_feeds(clock(), 10)
+    due = await services.store.claim_due_feeds(clock(), 10, owner="test", lease=60)
     assert [f.url for f in due] == [site.url(p) for p in ("/slow", "/slow-fail", "/fast")]

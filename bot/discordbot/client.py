@@ -25,7 +25,8 @@ from bot.discordbot.errors import on_tree_error
 from bot.discordbot.feeds_cog import FeedsCog
 from bot.discordbot.news_cog import NewsCog
 from bot.discordbot.sink import DiscordSink
-from bot.runtime import Services, open_services, run_loops, sync_config_feeds
+from bot.runtime import Services, open_services, run_loops, tune_process
+from bot.store import ShardSet
 
 log = logging.getLogger(__name__)
 
@@ -46,9 +47,18 @@ class NewsBotMixin:
         self.sink = DiscordSink(self, services.config.delivery.send_timeout)  # type: ignore[arg-type]
         self._deliverer = services.deliverer(self.sink, notify=self.notify)
         self._poller = services.poller(on_queued=self._deliverer.wake.set)
+        services.app.on_follow = self._poller.wake.set
+        services.metrics.shard_probe = self._shard_state
 
     def poke_poller(self) -> None:
         self._poller.wake.set()
+
+    def _shard_state(self) -> tuple[int, int]:
+        bot: Any = self
+        shards = getattr(bot, "shards", None)
+        if isinstance(shards, dict):
+            return sum(1 for s in shards.values() if not s.is_closed()), len(shards)
+        return (0 if bot.is_closed() or not bot.is_ready() else 1), 1
 
     async def setup_hook(self) -> None:
         bot: Any = self
@@ -80,7 +90,9 @@ class NewsBotMixin:
             await self.sync_if_changed()
         except discord.HTTPException:
             log.exception("could not register slash commands; they may be out of date until `newsbot sync`")
-        log.info("connected as %s to %d servers; polling and posting", bot.user, len(bot.guilds))
+        log.info("connected as %s to %d servers (%s); polling and posting", bot.user, len(bot.guilds),
+                 f"shards {list(self.services.shards.ids)} of {self.services.shards.count}"
+                 if self.services.shards else "all shards")
         await run_loops(self.services, self.sink, self.stop_event, poller=self._poller,
                         deliverer=self._deliverer)
 
@@ -144,8 +156,33 @@ def make_bot(services: Services, *, start_loops: bool = True, **options: Any) ->
     if config.discord.gateway_url:
         # ...and opens the first gateway connection to this one (later ones use READY's resume_gateway_url).
         discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(config.discord.gateway_url)
+    shard_ids = config.shard_ids
+    if shard_ids is not None or config.discord.shard_count:
+        options.setdefault("shard_count", config.discord.shard_count)
+        if shard_ids is not None:
+            options.setdefault("shard_ids", list(shard_ids))
+        return ShardedNewsBot(services, start_loops=start_loops, **options)
     cls = ShardedNewsBot if config.discord.sharded else NewsBot
     return cls(services, start_loops=start_loops, **options)
+
+
+def shard_set(config: Config) -> ShardSet | None:
+    """The guilds this process posts for: its shards, when it runs only some of them."""
+    ids = config.shard_ids
+    return ShardSet(ids, config.discord.shard_count) if ids is not None else None
+
+
+class _RateLimitCounter(logging.Filter):
+    """discord.py retries 429s itself and only logs them; count those log lines for the metrics."""
+
+    def __init__(self, services: Services) -> None:
+        super().__init__()
+        self._services = services
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if "rate limit" in record.getMessage().lower():
+            self._services.metrics.ratelimits.inc()
+        return True
 
 
 def _token(config: Config) -> str:
@@ -158,9 +195,12 @@ def _token(config: Config) -> str:
 
 async def run_bot(config: Config) -> int:
     token = _token(config)
-    async with open_services(config) as services:
-        await sync_config_feeds(services)
+    async with open_services(config, shards=shard_set(config)) as services:
+        await services.app.sync_config_feeds()
         bot = make_bot(services)
+        counter = _RateLimitCounter(services)
+        logging.getLogger("discord.http").addFilter(counter)
+        tune_process()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             with contextlib.suppress(NotImplementedError, RuntimeError):

@@ -8,6 +8,8 @@ from typing import Any
 import discord
 from discord import app_commands
 
+from bot.usecases import UseCaseError
+
 log = logging.getLogger(__name__)
 
 
@@ -26,6 +28,8 @@ async def reply(interaction: discord.Interaction, content: str, **kwargs: Any) -
 
 async def on_tree_error(interaction: discord.Interaction, error: app_commands.AppCommandError) -> None:
     name = interaction.command.qualified_name if interaction.command else "?"
+    if isinstance(getattr(error, "original", None), UseCaseError):
+        error = UserError(str(error.original))  # type: ignore[attr-defined]
     if isinstance(error, UserError):
         message = str(error)
         log.info("/%s in guild %s: %s", name, interaction.guild_id, message)

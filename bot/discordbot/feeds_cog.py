@@ -7,23 +7,19 @@ the hint alone is only a UI default that server owners can change, so the check 
 from __future__ import annotations
 
 import io
-import time
 from typing import TYPE_CHECKING
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.decide import NewArticle, candidates, chronological
 from bot.discordbot.errors import UserError
 from bot.discordbot.lookup import feed_choices, normalize_input_url, resolve
 from bot.discordbot.sink import to_embed
-from bot.models import Post
-from bot.netguard import refusal_for_url
 from bot.opml import OPMLError, Outline, parse_opml, to_opml
-from bot.poll import DiscoveryError, discover
 from bot.render import cut, render
 from bot.store import SubscriptionView
+from bot.usecases import FollowRequest, NewsApp, Preview
 
 if TYPE_CHECKING:
     from bot.discordbot.client import NewsBot
@@ -103,20 +99,18 @@ class FeedsCog(commands.GroupCog, group_name="feed", group_description="Choose w
                                  ) -> list[app_commands.Choice[str]]:
         return await feed_choices(self.store, interaction, current)
 
-    async def preview(self, source: str, item: NewArticle | None, mention: int | None) -> Post | None:
-        if item is None:
-            return None
-        article = await self.bot.services.builder.build(0, source, item)
-        return render(article, mention_role_id=mention)
+    @property
+    def app(self) -> NewsApp:
+        return self.bot.services.app
 
-    async def _newest(self, url: str) -> tuple[str, str, NewArticle | None]:
-        try:
-            found = await discover(self.bot.services.fetcher, url,
-                                   max_items=self.bot.services.config.polling.max_items)
-        except DiscoveryError as exc:
-            raise UserError(str(exc)) from None
-        items = chronological(candidates(found.parsed, 0))
-        return found.url, found.parsed.title, items[-1].to_post((0,)) if items else None
+    async def _send_preview(self, interaction: discord.Interaction, text: str, preview: Preview,
+                            mention: int | None) -> None:
+        if preview.article is None:
+            await interaction.followup.send(f"{text} {preview.empty_reason}", ephemeral=True,
+                                            allowed_mentions=NO_PINGS)
+            return
+        post = render(preview.article, mention_role_id=mention)
+        await interaction.followup.send(text, embed=to_embed(post), ephemeral=True, allowed_mentions=NO_PINGS)
 
     # ----- commands
 
@@ -131,7 +125,6 @@ class FeedsCog(commands.GroupCog, group_name="feed", group_description="Choose w
                   include: app_commands.Range[str, 0, 1000] | None = None,
                   exclude: app_commands.Range[str, 0, 1000] | None = None) -> None:
         assert interaction.guild is not None
-        config = self.bot.services.config
         target = channel or interaction.channel
         if not isinstance(target, discord.TextChannel):
             raise UserError("Pick a text channel for the posts with the `channel` option.")
@@ -142,40 +135,23 @@ class FeedsCog(commands.GroupCog, group_name="feed", group_description="Choose w
             raise UserError(problem + " Give me those permissions there, or pick another channel.")
         if mention is not None and (mention.is_default() or mention.guild.id != interaction.guild.id):
             raise UserError("Pick a normal role to mention (not @everyone).")
-        url = normalize_input_url(url)
-        reason = refusal_for_url(url, self.bot.services.fetcher.policy)
-        if reason:
-            raise UserError(f"That URL can't be used: {reason}.")
-        includes, excludes = parse_words(include), parse_words(exclude)
-        if await self.store.count_guild_subscriptions(interaction.guild.id) >= config.discord.max_feeds_per_guild:
-            raise UserError(f"This server already follows {config.discord.max_feeds_per_guild} feeds, the most "
-                            "allowed. Remove one with `/feed remove` first.")
+        request = FollowRequest(normalize_input_url(url), interaction.guild.id, target.id,
+                                mention.id if mention else None, parse_words(include), parse_words(exclude))
         await interaction.response.defer(ephemeral=True, thinking=True)
-        feed_url, title, newest = await self._newest(url)
-        now = time.time()
-        feed = await self.store.ensure_feed(feed_url, config.polling.default_interval, now)
-        sub = await self.store.subscribe(feed, interaction.guild.id, target.id, now=now,
-                                         mention_role_id=mention.id if mention else None, include=includes,
-                                         exclude=excludes, initial_posts=config.polling.initial_posts)
-        if sub is None:
-            raise UserError(f"{target.mention} already follows {feed_url}.")
-        self.bot.poke_poller()
-        post = await self.preview(title, newest, mention.id if mention else None)
+        result = await self.app.follow(request)
+        assert result.preview is not None
         ping = f", mentioning {mention.mention}" if mention else ""
-        text = (f"✅ Following **{discord.utils.escape_markdown(cut(title, 200))}** in {target.mention}{ping}. "
-                f"New articles will be posted there.")
-        if post is not None:
+        text = (f"✅ Following **{discord.utils.escape_markdown(cut(result.preview.title, 200))}** in "
+                f"{target.mention}{ping}. New articles will be posted there.")
+        if result.preview.article is not None:
             text += " The newest article, as it will look:"
-            await interaction.followup.send(text, embed=to_embed(post), ephemeral=True, allowed_mentions=NO_PINGS)
-        else:
-            await interaction.followup.send(text + " The feed has no articles yet.", ephemeral=True,
-                                            allowed_mentions=NO_PINGS)
+        await self._send_preview(interaction, text, result.preview, request.mention_role_id)
 
     @app_commands.command(name="remove", description="Stop following a feed")
     @app_commands.describe(feed="The feed to stop following")
     async def remove(self, interaction: discord.Interaction, feed: app_commands.Range[str, 1, 2000]) -> None:
         view = await resolve(self.store, interaction.guild_id, feed)
-        await self.store.unsubscribe(view.subscription.id)
+        await self.app.unfollow(view)
         await interaction.response.send_message(
             f"🗑️ Stopped following **{discord.utils.escape_markdown(view.feed.title or view.feed.url)}** in "
             f"<#{view.subscription.channel_id}>.", ephemeral=True, allowed_mentions=NO_PINGS)
@@ -218,15 +194,9 @@ class FeedsCog(commands.GroupCog, group_name="feed", group_description="Choose w
             problem = bot_permission_problem(channel)
             if problem:
                 raise UserError(problem)
-            if any(v.subscription.channel_id == channel.id and v.feed.id == view.feed.id
-                   for v in await self.store.guild_subscriptions(view.subscription.guild_id)):
-                raise UserError(f"{channel.mention} already follows this feed.")
             changes["channel_id"] = channel.id
             notes.append(f"posts in {channel.mention}")
         if interval is not None:
-            minimum = self.bot.services.config.polling.min_interval
-            if interval * 60 < minimum:
-                raise UserError(f"The shortest interval is {minimum // 60} minutes.")
             changes["interval"] = interval * 60
             notes.append(f"checked every {interval} min")
         if mention is not None and no_mention:
@@ -247,7 +217,7 @@ class FeedsCog(commands.GroupCog, group_name="feed", group_description="Choose w
             notes.append("exclude words updated")
         if not changes:
             raise UserError("Nothing to change: pick at least one option.")
-        await self.store.update_subscription(view.subscription.id, **changes)
+        await self.app.edit(view, **changes)
         await interaction.response.send_message(f"✏️ Updated: {', '.join(notes)}.", ephemeral=True,
                                                 allowed_mentions=NO_PINGS)
 
@@ -255,8 +225,7 @@ class FeedsCog(commands.GroupCog, group_name="feed", group_description="Choose w
     @app_commands.describe(feed="The feed to pause")
     async def pause(self, interaction: discord.Interaction, feed: app_commands.Range[str, 1, 2000]) -> None:
         view = await resolve(self.store, interaction.guild_id, feed)
-        await self.store.update_subscription(view.subscription.id,
-                                             paused_reason=f"paused by {interaction.user.display_name}"[:100])
+        await self.app.pause(view, f"paused by {interaction.user.display_name}")
         await interaction.response.send_message("⏸️ Paused. `/feed resume` starts it again.", ephemeral=True)
 
     @app_commands.command(name="resume", description="Resume a paused or disabled feed")
@@ -269,10 +238,7 @@ class FeedsCog(commands.GroupCog, group_name="feed", group_description="Choose w
         problem = bot_permission_problem(channel)
         if problem:
             raise UserError(problem + " Fix that, then resume.")
-        await self.store.update_subscription(view.subscription.id, paused_reason=None)
-        if view.feed.disabled_reason:
-            await self.store.enable_feed(view.feed.id, time.time())
-        self.bot.poke_poller()
+        await self.app.resume(view)
         await interaction.response.send_message("▶️ Resumed.", ephemeral=True)
 
     @app_commands.command(name="test", description="Preview a feed's newest article without posting it")
@@ -280,13 +246,9 @@ class FeedsCog(commands.GroupCog, group_name="feed", group_description="Choose w
     async def test(self, interaction: discord.Interaction, feed: app_commands.Range[str, 1, 2000]) -> None:
         view = await resolve(self.store, interaction.guild_id, feed)
         await interaction.response.defer(ephemeral=True, thinking=True)
-        _, title, newest = await self._newest(view.feed.url)
-        post = await self.preview(title, newest, view.subscription.mention_role_id)
-        if post is None:
-            await interaction.followup.send("The feed works but has no articles right now.", ephemeral=True)
-            return
-        await interaction.followup.send("🔎 Preview (not posted):", embed=to_embed(post), ephemeral=True,
-                                        allowed_mentions=NO_PINGS)
+        preview = await self.app.preview(view)
+        await self._send_preview(interaction, "🔎 Preview (not posted):" if preview.article else "🔎 The feed works.",
+                                 preview, view.subscription.mention_role_id)
 
     @app_commands.command(name="export", description="Download this server's feeds as an OPML file")
     async def export(self, interaction: discord.Interaction) -> None:
@@ -316,27 +278,12 @@ class FeedsCog(commands.GroupCog, group_name="feed", group_description="Choose w
             outlines = parse_opml(await file.read())
         except (OPMLError, discord.HTTPException) as exc:
             raise UserError(f"Could not read the file: {exc}") from None
-        config = self.bot.services.config
-        room = config.discord.max_feeds_per_guild - await self.store.count_guild_subscriptions(interaction.guild.id)
-        added, skipped = 0, []
-        now = time.time()
-        for outline in outlines:
-            url = normalize_input_url(outline.url)
-            reason = refusal_for_url(url, self.bot.services.fetcher.policy)
-            if reason:
-                skipped.append(f"{cut(url, 80)}: {reason}")
-                continue
-            if added >= room:
-                skipped.append(f"{cut(url, 80)}: server limit of {config.discord.max_feeds_per_guild} reached")
-                continue
-            feed = await self.store.ensure_feed(url, config.polling.default_interval, now)
-            sub = await self.store.subscribe(feed, interaction.guild.id, target.id, now=now,
-                                             initial_posts=config.polling.initial_posts)
-            if sub is None:
-                skipped.append(f"{cut(url, 80)}: already followed there")
-            else:
-                added += 1
-        self.bot.poke_poller()
+        requests = [FollowRequest(normalize_input_url(o.url), interaction.guild.id, target.id) for o in outlines]
+        result = await self.app.follow_many(requests, what=f"OPML import in guild {interaction.guild.id}")
+        added = len(result.added)
+        skipped = [f"{cut(url, 80)}: {cut(reason, 200)}" for url, reason in result.skipped]
+        if result.already:
+            skipped.append(f"{result.already} already followed there")
         text = f"📥 Following {added} new feeds in {target.mention}."
         if skipped:
             text += f" Skipped {len(skipped)}:\n" + "\n".join(f"• {s}" for s in skipped[:10])

@@ -13,7 +13,6 @@ from bot.discordbot.errors import UserError
 from bot.discordbot.lookup import feed_choices, normalize_input_url, resolve
 from bot.discordbot.sink import mentions_for, to_embed
 from bot.models import Article, EmbedField
-from bot.netguard import refusal_for_url
 from bot.render import cut, escape, render, safe_url
 
 if TYPE_CHECKING:
@@ -88,18 +87,11 @@ class NewsCog(commands.GroupCog, group_name="news", group_description="Look up t
     async def summarize(self, interaction: discord.Interaction, url: app_commands.Range[str, 1, 2000],
                         post: bool = False) -> None:
         url = normalize_input_url(url)
-        reason = refusal_for_url(url, self.bot.services.fetcher.policy)
-        if reason:
+        reason = self.bot.services.app.refusal(url)
+        if reason:  # refused before deferring: the answer is instant and only the user sees it
             raise UserError(f"That URL can't be used: {reason}.")
         await interaction.response.defer(ephemeral=not post, thinking=True)
-        page = await self.bot.services.builder.page(url)
-        if page is None:
-            raise UserError("I couldn't read an article at that address (it may be blocked, not HTML, or empty).")
-        summary = self.bot.services.builder.summary(page.text)
-        article = Article(feed_id=0, key="", story_key="", url=url, title=page.title or url, summary=summary,
-                          author=page.author, published=page.published, image=page.image,
-                          source=page.site_name or (url.split("/")[2] if url.count("/") >= 2 else url))
-        rendered = render(article)
+        rendered = render(await self.bot.services.app.summarize_url(url))
         if post:
             rendered = dataclasses.replace(rendered, fields=(EmbedField("Requested by", interaction.user.mention),))
         await interaction.followup.send(embed=to_embed(rendered), ephemeral=not post,

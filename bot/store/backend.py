@@ -1,0 +1,90 @@
+"""The small protocol the store's shared SQL runs on, implemented once per database (``sqlite``, ``postgres``).
+
+The store writes its SQL once, with ``?`` placeholders and the subset both databases speak (``ON CONFLICT``,
+``RETURNING``, window functions); a backend runs it and supplies the few pieces that differ: full-text search,
+row locking for leases, the wake-up between processes, and housekeeping after bulk updates. Rows come back as
+mappings (``aiosqlite.Row`` / ``asyncpg.Record``, both indexable by name and position) and never leave the store.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from contextlib import AbstractAsyncContextManager
+from typing import Any, Protocol
+
+Row = Any  # aiosqlite.Row or asyncpg.Record: r["column"], r[0], r.keys()
+
+TABLES = ("feeds", "subscriptions", "articles", "deliveries", "meta")  # in foreign-key order
+OUTBOX_CHANNEL = "newsbot_outbox"  # PostgreSQL NOTIFY channel: payload = comma-separated guild ids
+
+
+class Conn(Protocol):
+    async def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
+        """Run one statement; returns the rows it changed."""
+
+    async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None: ...
+
+    async def fetch(self, sql: str, params: Sequence[Any] = (), *, write: bool = False) -> list[Row]:
+        """Rows of a query; ``write`` marks an ``UPDATE … RETURNING`` run outside a transaction."""
+
+    async def fetchrow(self, sql: str, params: Sequence[Any] = ()) -> Row | None: ...
+
+    async def notify_outbox(self, guild_ids: Iterable[int]) -> None:
+        """Tell every process that these guilds have new deliveries (on commit, inside a transaction)."""
+
+
+class Backend(Conn, Protocol):
+    name: str  # "sqlite" or "postgresql", for logs and metrics
+    for_update: str  # row-lock clause for a SELECT of feeds that a lease or a follow is about to change
+
+    def transaction(self) -> AbstractAsyncContextManager[Conn]: ...
+
+    def any_of(self, expression: str, values: Sequence[Any]) -> tuple[str, list[Any]]:
+        """``expression`` equals one of ``values``: an IN list on SQLite, ``= ANY(array)`` on PostgreSQL."""
+
+    @property
+    def chunk(self) -> int:
+        """How many values one ``any_of`` may carry."""
+
+    async def search(self, guild_id: int, query: str, limit: int) -> list[Row]:
+        """Articles of the guild's feeds matching ``query``, best first (title > summary > body)."""
+
+    async def after_prune(self) -> None: ...
+
+    async def listen_outbox(self, callback: Callable[[list[int]], None]) -> None:
+        """Call ``callback(guild_ids)`` whenever any process queues deliveries (no-op where one process runs)."""
+
+    def rows(self, table: str) -> AsyncIterator[list[Row]]:
+        """Every row of a table in id order, in batches: what ``newsbot migrate`` copies."""
+
+    async def load(self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+        """Insert copied rows with their ids kept (``newsbot migrate``)."""
+
+    async def finish_load(self) -> None:
+        """After a copy: id sequences continue past the copied ids."""
+
+
+def split_sql(script: str) -> list[str]:
+    """A migration script as statements, trigger and function bodies (which contain ';') kept whole."""
+    out: list[str] = []
+    current: list[str] = []
+    in_body = False
+    for line in script.splitlines():
+        current.append(line)
+        stripped = line.strip().upper()
+        if stripped.startswith(("CREATE TRIGGER", "CREATE FUNCTION", "CREATE OR REPLACE FUNCTION")):
+            in_body = True
+        ends_body = in_body and stripped in ("END;", "$$;", "$$ LANGUAGE PLPGSQL;")
+        if ends_body or (not in_body and stripped.endswith(";")):
+            out.append("\n".join(current).strip().rstrip(";"))
+            current = []
+            in_body = False
+    if "".join(current).strip():
+        out.append("\n".join(current).strip())
+    return [s for s in out if s]
+
+
+def sqlite_match(query: str) -> str | None:
+    """An FTS5 query from what a member typed: every word quoted, so no FTS syntax leaks in (None: nothing left)."""
+    terms = [t.replace('"', '""') for t in query.split() if t.strip('"')][:20]
+    return " ".join(f'"{t}"' for t in terms) if terms else None
