@@ -26,7 +26,8 @@ from bot.config import parse_config
 from bot.discordbot.client import make_bot
 from bot.models import Article
 from bot.runtime import open_services
-from bot.store import ArticleWrite
+from bot.store import ArticleWrite, FeedOutcome
+from bot.usecases import FollowRequest
 from tests.fake_discord import TOKEN, FakeDiscord, running
 
 
@@ -48,9 +49,10 @@ async def bench(posts: int, channels: int, interval: float) -> None:
                 now = time.time()
                 start = datetime.now(UTC)
                 for c, cid in enumerate(channel_ids):
-                    feed = await store.ensure_feed(f"http://127.0.0.1:9/feed/{c}", 900, now)
-                    sub = await store.subscribe(feed, guild.id, cid, now=now)
-                    assert sub is not None
+                    sub = (await services.app.subscribe(
+                        FollowRequest(f"http://127.0.0.1:9/feed/{c}", guild.id, cid))).subscription
+                    feed = await store.feed(sub.feed_id)
+                    assert feed is not None
                     writes = []
                     for n in range(posts // channels):
                         article = Article(feed.id, f"k{n}", f"s{c}-{n}", f"https://news.example/{c}/{n}",
@@ -58,8 +60,10 @@ async def bench(posts: int, channels: int, interval: float) -> None:
                                           "Desk", start + timedelta(seconds=n), None, f"Feed {c}")
                         writes.append(ArticleWrite(article, (sub.id,)))
                     # Far-future next check: this bench measures posting only, the poller stays idle.
-                    await store.record_success(feed, now=now, next_check=now + 10**6, title=f"Feed {c}", etag=None,
-                                               last_modified=None, writes=writes)
+                    await store.apply_outcome(feed, FeedOutcome(
+                        checked_at=now, next_check=now + 10**6, took=0.0, error_count=0, last_error=None,
+                        disabled_reason=None, title=f"Feed {c}", etag=None, last_modified=None, initialized=True),
+                        writes)
                 total = (posts // channels) * channels
                 bot = make_bot(services, guild_ready_timeout=0.2)
                 t0 = time.perf_counter()

@@ -51,10 +51,9 @@ async def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         async with Store.open(Path(tmp) / "plans.db") as store:
             for name, (sql, params) in QUERIES.items():
-                rows = await store._all(f"EXPLAIN QUERY PLAN {sql}", params)
                 print(f"{name}:")
-                for row in rows:
-                    print(f"    {row[3]}")
+                for line in await store.explain(sql, params):
+                    print(f"    {line}")
 
 
 if __name__ == "__main__":

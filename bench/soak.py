@@ -28,6 +28,7 @@ from proctree import rss_mb, tree
 from bot.config import parse_config
 from bot.models import Delivery, Post
 from bot.runtime import open_services
+from bot.usecases import FollowRequest
 
 
 def current_rss_mb(farm_pid: int | None) -> float:
@@ -63,8 +64,7 @@ async def soak(feeds: int, hours: float, tick_minutes: float, port: int) -> None
         })
         async with open_services(config, clock=lambda: now[0]) as services:
             for i, url in enumerate(farm.urls):
-                feed = await services.store.ensure_feed(url, 900, now[0])
-                await services.store.subscribe(feed, 1, 1 + i % 50, now=now[0])
+                await services.app.subscribe(FollowRequest(url, 1, 1 + i % 50))
             farm_pid = farm._proc.pid
             peak = 0.0
             poller = services.poller()

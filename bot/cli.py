@@ -15,7 +15,8 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from bot.config import Config, ConfigError, load_config, parse_config
+from bot.config import Config, ConfigError, load_config, parse_config, with_shards
+from bot.store import StoreError
 
 log = logging.getLogger("newsbot")
 
@@ -39,6 +40,11 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("-c", "--config", default="config.toml")
     run.add_argument("--dry-run", action="store_true", help="print posts to the console instead of Discord")
     run.add_argument("--once", action="store_true", help="with --dry-run: one round, drain the outbox, exit")
+    run.add_argument("--shards", default=None, help='shard ids this process runs, e.g. "0-3" (PostgreSQL only)')
+    run.add_argument("--shard-count", type=int, default=None, help="total shards over all processes")
+    migrate = sub.add_parser("migrate", help="copy the config's SQLite database into an empty PostgreSQL database")
+    migrate.add_argument("-c", "--config", default="config.toml")
+    migrate.add_argument("--to", required=True, metavar="DSN", help="postgresql://user@host/database")
     check = sub.add_parser("check-config", help="validate a config file and exit")
     check.add_argument("-c", "--config", default="config.toml")
     preview = sub.add_parser("preview", help="print the newest items of a feed or page as they would post")
@@ -60,6 +66,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     _setup_logging(config.bot.log_level)
     try:
+        if args.command == "run" and (args.shards is not None or args.shard_count is not None):
+            count = args.shard_count if args.shard_count is not None else config.discord.shard_count
+            shards = args.shards if args.shards is not None else f"0-{max(count, 1) - 1}"
+            config = with_shards(config, shards, count)
+        if args.command == "migrate":
+            return asyncio.run(_migrate(config, args.to))
         if args.command == "check-config":
             print(f"{args.config}: OK ({len(config.feeds)} feeds in the file, database {_safe_database(config)})")
             return 0
@@ -80,6 +92,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return asyncio.run(run_bot(config))
     except ConfigError as exc:
         print(f"newsbot: config error: {exc}", file=sys.stderr)
+        return 2
+    except StoreError as exc:
+        print(f"newsbot: database: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130
@@ -109,6 +124,31 @@ async def _dry_run(config: Config, *, once: bool) -> int:
         _install_stop(stop)
         log.info("dry run: polling %d configured feeds; Ctrl-C stops", len(config.feeds))
         await run_loops(services, ConsoleSink(), stop)
+    return 0
+
+
+async def _migrate(config: Config, target: str) -> int:
+    """SQLite → PostgreSQL, refusing a non-empty target; the counts are checked before it says done."""
+    from bot.store import Store, StoreError, is_postgres
+    from bot.store.copy import copy_database
+
+    if is_postgres(config.database):
+        print("newsbot: migrate: the config's database is already PostgreSQL", file=sys.stderr)
+        return 2
+    if not is_postgres(target):
+        print("newsbot: migrate: --to must be a postgresql:// DSN", file=sys.stderr)
+        return 2
+    if not Path(config.database).exists():  # noqa: ASYNC240 (once, before anything runs)
+        print(f"newsbot: migrate: {config.database} does not exist", file=sys.stderr)
+        return 2
+    try:
+        async with Store.open(config.database) as source, Store.open(target) as destination:
+            copied = await copy_database(source, destination)
+    except StoreError as exc:
+        print(f"newsbot: migrate: {exc}", file=sys.stderr)
+        return 1
+    print("copied " + ", ".join(f"{n} {table}" for table, n in copied.items()) + "; counts verified. "
+          "Now set bot.database to the new DSN and start newsbot.")
     return 0
 
 

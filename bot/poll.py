@@ -102,20 +102,38 @@ class Poller:
         self._last_prune = 0.0
         self.observe: Callable[[str, float], None] = lambda _outcome, _seconds: None  # metrics hook
 
-    async def run_once(self, limit: int = 5000) -> RoundStats:
-        """Check every feed that is due now (and not leased elsewhere), concurrently within the fetcher's limits."""
+    async def run_once(self, limit: int = 100_000) -> RoundStats:
+        """Check every feed that is due now (and not leased elsewhere), concurrently within the fetcher's limits.
+
+        Feeds are claimed a batch at a time, as slots free up, not all at once: processes sharing a database
+        then split a round between them, and a process that dies holds the leases of one batch, not of the round.
+        """
         stats = RoundStats()
-        feeds = await self._store.claim_due_feeds(self._clock(), limit, owner=self.owner,
-                                                  lease=self._config.polling.lease_seconds)
+        width = self._config.polling.concurrency * 2
         # Bound the feeds in flight, not just the requests: fetched documents must not pile up in memory while
-        # they wait for the single database writer.
-        slots = asyncio.Semaphore(self._config.polling.concurrency * 2)
+        # they wait for the database.
+        slots = asyncio.Semaphore(width)
+        tasks: set[asyncio.Task[None]] = set()
 
         async def bounded(feed: Feed) -> None:
-            async with slots:
+            try:
                 await self.check(feed, stats)
+            finally:
+                slots.release()
 
-        await asyncio.gather(*(bounded(feed) for feed in feeds))
+        claimed = 0
+        while claimed < limit:
+            batch = await self._store.claim_due_feeds(self._clock(), min(width, limit - claimed), owner=self.owner,
+                                                      lease=self._config.polling.lease_seconds)
+            if not batch:
+                break
+            claimed += len(batch)
+            for feed in batch:
+                await slots.acquire()
+                task = asyncio.create_task(bounded(feed))
+                tasks.add(task)
+                task.add_done_callback(tasks.discard)
+        await asyncio.gather(*tasks)
         return stats
 
     async def check(self, feed: Feed, stats: RoundStats | None = None) -> None:

@@ -133,6 +133,7 @@ async def run_loops(services: Services, sink: Sink, stop: asyncio.Event, notify:
             deliverer.wake.set()
 
     await services.store.watch_outbox(on_outbox)
+    await services.store.watch_feeds(poller.wake.set)
     jobs: list[tuple[str, Callable[[], Awaitable[None]]]] = [
         ("poll", lambda: poller.run_forever(stop)), ("deliver", lambda: deliverer.run_forever(stop)),
         ("event-loop watch", lambda: services.metrics.watch_loop(stop))]

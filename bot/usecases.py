@@ -155,10 +155,12 @@ class NewsApp:
 
         async def one(request: FollowRequest) -> None:
             nonlocal done, last_log
+            took_room = False
             try:
                 if room[request.guild_id] <= 0:
                     raise UseCaseError(f"server limit of {self.config.discord.max_feeds_per_guild} reached")
                 room[request.guild_id] -= 1
+                took_room = True
                 known = await self.store.feed_by_url(request.url)
                 if known is not None:
                     url = known.url
@@ -167,7 +169,7 @@ class NewsApp:
                         url = (await self._discover(request.url)).url
                 out.added.append(await self.subscribe(request, url))
             except UseCaseError as exc:
-                room[request.guild_id] += 1
+                room[request.guild_id] += took_room  # a failed follow gives its place back
                 if isinstance(exc, AlreadyFollowing):
                     out.already += 1
                 else:

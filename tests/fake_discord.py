@@ -181,6 +181,7 @@ class FakeDiscord:
         self.rate_per_channel = (5, 5.0)  # messages per window per channel, as Discord's bucket
         self._windows: dict[int, list[float]] = defaultdict(list)
         self.sockets: list[web.WebSocketResponse] = []
+        self.socket_shards: dict[int, tuple[int, int]] = {}  # id(ws) -> (shard id, shard count) from IDENTIFY
         self.identifies = 0
         self.resumes = 0
         self.sequence = 0
@@ -209,8 +210,13 @@ class FakeDiscord:
 
     # ----- setup helpers for tests
 
-    def add_guild(self, name: str, channels: tuple[str, ...] = ("news",), roles: tuple[str, ...] = ()) -> Guild:
-        guild = Guild(snowflake(), name)
+    def add_guild(self, name: str, channels: tuple[str, ...] = ("news",), roles: tuple[str, ...] = (),
+                  shard: tuple[int, int] | None = None) -> Guild:
+        """A guild; with ``shard=(id, count)`` its id is chosen so Discord's ``(id >> 22) % count`` gives that shard."""
+        gid = snowflake()
+        if shard is not None:
+            gid = ((gid >> 22) // shard[1] * shard[1] + shard[0] + shard[1]) << 22 | (gid & 0x3FFFFF)
+        guild = Guild(gid, name)
         for ch in channels:
             c = Channel(snowflake(), guild.id, ch)
             guild.channels[c.id] = c
@@ -519,10 +525,17 @@ class FakeDiscord:
 
     # ----- gateway
 
+    def _owns(self, ws: web.WebSocketResponse, guild_id: int | None) -> bool:
+        shard_id, count = self.socket_shards.get(id(ws), (0, 1))
+        return guild_id is None or (guild_id >> 22) % count == shard_id
+
     async def dispatch(self, event: str, data: dict[str, Any]) -> None:
+        """Send an event as Discord does: a guild's events only to the connection of the shard that owns it."""
         self.sequence += 1
+        raw = data.get("guild_id") or (data.get("id") if event.startswith("GUILD_") else None)
+        guild_id = int(raw) if raw is not None else None
         for ws in list(self.sockets):
-            if not ws.closed:
+            if not ws.closed and self._owns(ws, guild_id):
                 await ws.send_str(json.dumps({"op": 0, "t": event, "s": self.sequence, "d": data}))
 
     async def delete_channel(self, guild: Guild, channel: Channel) -> None:
@@ -562,6 +575,8 @@ class FakeDiscord:
                         await ws.close(code=4004, message=b"Authentication failed.")
                         break
                     self.identifies += 1
+                    shard = frame["d"].get("shard") or [0, 1]
+                    self.socket_shards[id(ws)] = (int(shard[0]), int(shard[1]))
                     await self._ready(ws)
                 elif op == 6:
                     self.resumes += 1
@@ -574,12 +589,14 @@ class FakeDiscord:
 
     async def _ready(self, ws: web.WebSocketResponse) -> None:
         self.sequence += 1
+        shard = self.socket_shards.get(id(ws), (0, 1))
+        mine = [g for g in self.guilds.values() if self._owns(ws, g.id)]
         ready = {"v": 10, "user": _user(BOT_ID, "newsbot", bot=True), "guilds": [
-            {"id": str(g), "unavailable": True} for g in self.guilds], "session_id": self.session_id,
-            "resume_gateway_url": self.base.replace("http://", "ws://") + "/gateway", "shard": [0, 1],
+            {"id": str(g.id), "unavailable": True} for g in mine], "session_id": self.session_id,
+            "resume_gateway_url": self.base.replace("http://", "ws://") + "/gateway", "shard": list(shard),
             "application": {"id": str(APP_ID), "flags": 0}, "private_channels": [], "relationships": []}
         await ws.send_str(json.dumps({"op": 0, "t": "READY", "s": self.sequence, "d": ready}))
-        for guild in self.guilds.values():
+        for guild in mine:
             self.sequence += 1
             await ws.send_str(json.dumps({"op": 0, "t": "GUILD_CREATE", "s": self.sequence, "d": guild.payload()}))
 

@@ -15,7 +15,8 @@ from typing import Any, Protocol
 Row = Any  # aiosqlite.Row or asyncpg.Record: r["column"], r[0], r.keys()
 
 TABLES = ("feeds", "subscriptions", "articles", "deliveries", "meta")  # in foreign-key order
-OUTBOX_CHANNEL = "newsbot_outbox"  # PostgreSQL NOTIFY channel: payload = comma-separated guild ids
+OUTBOX_CHANNEL = "newsbot_outbox"  # PostgreSQL NOTIFY channel: new deliveries; payload = comma-separated guild ids
+POLL_CHANNEL = "newsbot_poll"  # PostgreSQL NOTIFY channel: a feed became due now (followed, resumed)
 
 
 class Conn(Protocol):
@@ -29,8 +30,8 @@ class Conn(Protocol):
 
     async def fetchrow(self, sql: str, params: Sequence[Any] = ()) -> Row | None: ...
 
-    async def notify_outbox(self, guild_ids: Iterable[int]) -> None:
-        """Tell every process that these guilds have new deliveries (on commit, inside a transaction)."""
+    async def notify(self, channel: str, payload: str) -> None:
+        """Tell every process (on commit, inside a transaction); a no-op where only one process runs."""
 
 
 class Backend(Conn, Protocol):
@@ -51,8 +52,8 @@ class Backend(Conn, Protocol):
 
     async def after_prune(self) -> None: ...
 
-    async def listen_outbox(self, callback: Callable[[list[int]], None]) -> None:
-        """Call ``callback(guild_ids)`` whenever any process queues deliveries (no-op where one process runs)."""
+    async def listen(self, channel: str, callback: Callable[[str], None]) -> None:
+        """Call ``callback(payload)`` on every ``notify`` of any process (no-op where one process runs)."""
 
     def rows(self, table: str) -> AsyncIterator[list[Row]]:
         """Every row of a table in id order, in batches: what ``newsbot migrate`` copies."""

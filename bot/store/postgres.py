@@ -18,7 +18,7 @@ from typing import Any
 
 import asyncpg
 
-from bot.store.backend import OUTBOX_CHANNEL, Conn, Row, split_sql
+from bot.store.backend import Conn, Row, split_sql
 from bot.store.records import StoreError
 
 log = logging.getLogger(__name__)
@@ -149,10 +149,8 @@ class _Conn:
     async def fetchrow(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
         return await self._target.fetchrow(_numbered(sql), *params)
 
-    async def notify_outbox(self, guild_ids: Iterable[int]) -> None:
-        guilds = ",".join(str(g) for g in sorted(set(guild_ids)))
-        if guilds:
-            await self._target.execute("SELECT pg_notify($1, $2)", OUTBOX_CHANNEL, guilds[:7900])
+    async def notify(self, channel: str, payload: str) -> None:
+        await self._target.execute("SELECT pg_notify($1, $2)", channel, payload[:7900])
 
 
 class PostgresBackend(_Conn):
@@ -219,13 +217,13 @@ class PostgresBackend(_Conn):
     async def after_prune(self) -> None:
         return None  # autovacuum reclaims the space
 
-    async def listen_outbox(self, callback: Callable[[list[int]], None]) -> None:
+    async def listen(self, channel: str, callback: Callable[[str], None]) -> None:
         def on_notify(_conn: object, _pid: int, _channel: str, payload: str) -> None:
-            callback([int(g) for g in payload.split(",") if g.isdigit()])
+            callback(payload)
 
         if self._listener is None:
             self._listener = await asyncpg.connect(self._dsn)
-        await self._listener.add_listener(OUTBOX_CHANNEL, on_notify)
+        await self._listener.add_listener(channel, on_notify)
 
     async def rows(self, table: str) -> AsyncIterator[list[Row]]:  # type: ignore[override]
         order = "key" if table == "meta" else "id"

@@ -157,7 +157,7 @@ class _Conn:
     async def fetchrow(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
         return next(iter(await self._db.execute_fetchall(sql, params)), None)
 
-    async def notify_outbox(self, guild_ids: Iterable[int]) -> None:
+    async def notify(self, channel: str, payload: str) -> None:
         return None  # one process: the poller wakes its own deliverer directly
 
 
@@ -225,7 +225,7 @@ class SQLiteBackend(_Conn):
         # One big UPDATE (and its FTS rewrite) grows the WAL file; give the space back.
         await self.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
-    async def listen_outbox(self, callback: Callable[[list[int]], None]) -> None:
+    async def listen(self, channel: str, callback: Callable[[str], None]) -> None:
         return None
 
     async def rows(self, table: str) -> AsyncIterator[list[Row]]:  # type: ignore[override]
