@@ -37,33 +37,59 @@ async def bench(posts: int, channels: int, interval: float) -> None:
     channel_ids = list(guild.channels)
     with tempfile.TemporaryDirectory() as tmp:
         async with running(fake):
-            config = parse_config({
-                "bot": {"database": str(Path(tmp) / "d.db")},
-                "discord": {"api_base_url": f"{fake.base}/api/v10",
-                            "gateway_url": fake.base.replace("http", "ws") + "/gateway"},
-                "delivery": {"per_channel_interval": interval},
-                "network": {"allowed_networks": ["127.0.0.0/8"]},
-            })
+            config = parse_config(
+                {
+                    "bot": {"database": str(Path(tmp) / "d.db")},
+                    "discord": {
+                        "api_base_url": f"{fake.base}/api/v10",
+                        "gateway_url": fake.base.replace("http", "ws") + "/gateway",
+                    },
+                    "delivery": {"per_channel_interval": interval},
+                    "network": {"allowed_networks": ["127.0.0.0/8"]},
+                }
+            )
             async with open_services(config) as services:
                 store = services.store
                 now = time.time()
                 start = datetime.now(UTC)
                 for c, cid in enumerate(channel_ids):
-                    sub = (await services.app.subscribe(
-                        FollowRequest(f"http://127.0.0.1:9/feed/{c}", guild.id, cid))).subscription
+                    sub = (
+                        await services.app.subscribe(FollowRequest(f"http://127.0.0.1:9/feed/{c}", guild.id, cid))
+                    ).subscription
                     feed = await store.feed(sub.feed_id)
                     assert feed is not None
                     writes = []
                     for n in range(posts // channels):
-                        article = Article(feed.id, f"k{n}", f"s{c}-{n}", f"https://news.example/{c}/{n}",
-                                          f"Channel {c} story {n}", "A short summary sentence. Another one.",
-                                          "Desk", start + timedelta(seconds=n), None, f"Feed {c}")
+                        article = Article(
+                            feed.id,
+                            f"k{n}",
+                            f"s{c}-{n}",
+                            f"https://news.example/{c}/{n}",
+                            f"Channel {c} story {n}",
+                            "A short summary sentence. Another one.",
+                            "Desk",
+                            start + timedelta(seconds=n),
+                            None,
+                            f"Feed {c}",
+                        )
                         writes.append(ArticleWrite(article, (sub.id,)))
                     # Far-future next check: this bench measures posting only, the poller stays idle.
-                    await store.apply_outcome(feed, FeedOutcome(
-                        checked_at=now, next_check=now + 10**6, took=0.0, error_count=0, last_error=None,
-                        disabled_reason=None, title=f"Feed {c}", etag=None, last_modified=None, initialized=True),
-                        writes)
+                    await store.apply_outcome(
+                        feed,
+                        FeedOutcome(
+                            checked_at=now,
+                            next_check=now + 10**6,
+                            took=0.0,
+                            error_count=0,
+                            last_error=None,
+                            disabled_reason=None,
+                            title=f"Feed {c}",
+                            etag=None,
+                            last_modified=None,
+                            initialized=True,
+                        ),
+                        writes,
+                    )
                 total = (posts // channels) * channels
                 bot = make_bot(services, guild_ready_timeout=0.2)
                 t0 = time.perf_counter()
@@ -75,17 +101,26 @@ async def bench(posts: int, channels: int, interval: float) -> None:
                 wall = time.perf_counter() - t0
                 await bot.close()
                 await asyncio.gather(task, return_exceptions=True)
-    in_order = all([m["embeds"][0]["title"] for m in fake.posted(cid)] ==
-                   [f"Channel {c} story {n}" for n in range(posts // channels)] for c, cid in enumerate(channel_ids))
+    in_order = all(
+        [m["embeds"][0]["title"] for m in fake.posted(cid)]
+        == [f"Channel {c} story {n}" for n in range(posts // channels)]
+        for c, cid in enumerate(channel_ids)
+    )
     duplicates = total - len({m["embeds"][0]["url"] for c in channel_ids for m in fake.posted(c)})
     count, window = fake.rate_per_channel
     ceiling = channels * count / window
-    print(f"{total} posts to {channels} channels, per-channel limit {count}/{window:g} s, "
-          f"newsbot paces {1 / interval if interval else float('inf'):g}/s per channel")
-    print(f"newsbot: {wall:.1f} s, {total / wall:.1f} messages/s; 429s received: {fake.rate_limited}; "
-          f"order kept in every channel: {in_order}; duplicates: {duplicates}; rejected: {len(fake.rejected)}")
-    print(f"ceiling allowed by Discord's per-channel limit: {ceiling:.1f} messages/s "
-          f"(newsbot at {total / wall / ceiling:.0%} of it)")
+    print(
+        f"{total} posts to {channels} channels, per-channel limit {count}/{window:g} s, "
+        f"newsbot paces {1 / interval if interval else float('inf'):g}/s per channel"
+    )
+    print(
+        f"newsbot: {wall:.1f} s, {total / wall:.1f} messages/s; 429s received: {fake.rate_limited}; "
+        f"order kept in every channel: {in_order}; duplicates: {duplicates}; rejected: {len(fake.rejected)}"
+    )
+    print(
+        f"ceiling allowed by Discord's per-channel limit: {ceiling:.1f} messages/s "
+        f"(newsbot at {total / wall / ceiling:.0%} of it)"
+    )
 
 
 def main() -> None:

@@ -31,7 +31,7 @@ _WORD = re.compile(r"\w+", re.UNICODE)
 
 def shingles(text: str, n: int = 4) -> Counter[tuple[str, ...]]:
     words = _WORD.findall(text.lower())
-    return Counter(tuple(words[i:i + n]) for i in range(max(0, len(words) - n + 1)))
+    return Counter(tuple(words[i : i + n]) for i in range(max(0, len(words) - n + 1)))
 
 
 def precision_recall(predicted: str, truth: str) -> tuple[float, float]:
@@ -67,8 +67,13 @@ def run(name: str, fn: Callable[[bytes, str], str], pages: list[tuple[bytes, str
         recalls.append(r)
     p, r = statistics.mean(precisions), statistics.mean(recalls)
     f1 = 2 * p * r / (p + r) if p + r else 0.0
-    return {"precision": p, "recall": r, "f1": f1, "ms_page": statistics.mean(times),
-            "ms_p95": sorted(times)[int(len(times) * 0.95) - 1]}
+    return {
+        "precision": p,
+        "recall": r,
+        "f1": f1,
+        "ms_page": statistics.mean(times),
+        "ms_p95": sorted(times)[int(len(times) * 0.95) - 1],
+    }
 
 
 def main() -> None:
@@ -85,8 +90,10 @@ def main() -> None:
     print(f"{'method':<22}{'precision':>10}{'recall':>10}{'F1':>8}{'ms/page':>10}{'p95 ms':>9}")
     for name, fn in (("newsbot (trafilatura)", newsbot), ("all visible text", visible_text)):
         r = run(name, fn, pages)
-        print(f"{name:<22}{r['precision']:>10.3f}{r['recall']:>10.3f}{r['f1']:>8.3f}{r['ms_page']:>10.1f}"
-              f"{r['ms_p95']:>9.1f}")
+        print(
+            f"{name:<22}{r['precision']:>10.3f}{r['recall']:>10.3f}{r['f1']:>8.3f}{r['ms_page']:>10.1f}"
+            f"{r['ms_p95']:>9.1f}"
+        )
 
 
 if __name__ == "__main__":

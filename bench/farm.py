@@ -33,8 +33,10 @@ from aiohttp import web
 
 ITEMS = 50
 HOSTS = 128  # 127.0.0.1 … 127.0.0.128: ~16 feeds per host, so per-host limits act as on the real web
-WORDS = ("harbour council ferry storm market budget vote school bridge energy river police court weather rail "
-         "station museum festival season report plan minister health hospital water price wage union").split()
+WORDS = (
+    "harbour council ferry storm market budget vote school bridge energy river police court weather rail "
+    "station museum festival season report plan minister health hospital water price wage union"
+).split()
 
 
 @dataclass
@@ -83,6 +85,7 @@ class Farm:
             validators = rng.random() >= spec.no_validators
             self.states.append(FeedState(i, ("rss", "atom", "json")[i % 3], fault, validators))
         self.requests = 0
+        self.feed_hits: dict[int, int] = {}
 
     def bump(self, share: float, count: int, seed: int) -> int:
         rng = random.Random(seed)
@@ -100,13 +103,17 @@ class Farm:
         link = f"{base}/article/{st.index}/{n}"
         description = (
             f'<p><img src="{base}/img/{st.index}/{n}.jpg" alt="{sentence(rng, 5)}" width="800" height="450"></p>'
-            f"<p>{sentence(rng, 16)} <a href=\"{base}/topic/{rng.choice(WORDS)}\">{sentence(rng, 3)}</a> "
+            f'<p>{sentence(rng, 16)} <a href="{base}/topic/{rng.choice(WORDS)}">{sentence(rng, 3)}</a> '
             f"{sentence(rng, 14)}</p><p>{sentence(rng, 18)} <em>{sentence(rng, 6)}</em> {sentence(rng, 12)}</p>"
             f"<p>{sentence(rng, 15)} <strong>{sentence(rng, 4)}</strong> {sentence(rng, 16)}</p>"
-            f'<p><a href="{link}">Continue reading</a></p>')
+            f'<p><a href="{link}">Continue reading</a></p>'
+        )
         return {
-            "title": sentence(rng, 7).rstrip("."), "link": link, "guid": f"feed{st.index}-item{n}",
-            "description": description, "author": f"{rng.choice(WORDS).title()} {rng.choice(WORDS).title()}",
+            "title": sentence(rng, 7).rstrip("."),
+            "link": link,
+            "guid": f"feed{st.index}-item{n}",
+            "description": description,
+            "author": f"{rng.choice(WORDS).title()} {rng.choice(WORDS).title()}",
             "categories": [rng.choice(WORDS) for _ in range(3)],
             "date": st.modified - timedelta(minutes=st.newest - n),
         }
@@ -114,32 +121,52 @@ class Farm:
     def render(self, st: FeedState, base: str) -> tuple[bytes, str]:
         items = [self._item(st, n, base) for n in range(st.newest, st.newest - ITEMS, -1)]
         if st.kind == "json":
-            doc = {"version": "https://jsonfeed.org/version/1.1", "title": f"Farm feed {st.index}",
-                   "home_page_url": base + "/", "items": [
-                       {"id": it["guid"], "url": it["link"], "title": it["title"], "content_html": it["description"],
-                        "date_published": it["date"].isoformat(), "authors": [{"name": it["author"]}],
-                        "tags": it["categories"]} for it in items]}
+            doc = {
+                "version": "https://jsonfeed.org/version/1.1",
+                "title": f"Farm feed {st.index}",
+                "home_page_url": base + "/",
+                "items": [
+                    {
+                        "id": it["guid"],
+                        "url": it["link"],
+                        "title": it["title"],
+                        "content_html": it["description"],
+                        "date_published": it["date"].isoformat(),
+                        "authors": [{"name": it["author"]}],
+                        "tags": it["categories"],
+                    }
+                    for it in items
+                ],
+            }
             return json.dumps(doc).encode(), "application/feed+json"
         if st.kind == "atom":
             entries = "".join(
-                f"<entry><title>{html.escape(it['title'])}</title><link href=\"{it['link']}\"/>"
+                f'<entry><title>{html.escape(it["title"])}</title><link href="{it["link"]}"/>'
                 f"<id>{it['guid']}</id><updated>{it['date'].isoformat()}</updated>"
                 f"<author><name>{it['author']}</name></author>"
                 + "".join(f'<category term="{c}"/>' for c in it["categories"])
-                + f"<summary type=\"html\">{html.escape(it['description'])}</summary></entry>" for it in items)
-            body = (f'<?xml version="1.0" encoding="utf-8"?><feed xmlns="http://www.w3.org/2005/Atom">'
-                    f"<title>Farm feed {st.index}</title><id>urn:farm:{st.index}</id>"
-                    f"<updated>{st.modified.isoformat()}</updated>{entries}</feed>")
+                + f'<summary type="html">{html.escape(it["description"])}</summary></entry>'
+                for it in items
+            )
+            body = (
+                f'<?xml version="1.0" encoding="utf-8"?><feed xmlns="http://www.w3.org/2005/Atom">'
+                f"<title>Farm feed {st.index}</title><id>urn:farm:{st.index}</id>"
+                f"<updated>{st.modified.isoformat()}</updated>{entries}</feed>"
+            )
             return body.encode(), "application/atom+xml"
         entries = "".join(
             f"<item><title>{html.escape(it['title'])}</title><link>{it['link']}</link>"
-            f"<guid isPermaLink=\"false\">{it['guid']}</guid><pubDate>{format_datetime(it['date'])}</pubDate>"
+            f'<guid isPermaLink="false">{it["guid"]}</guid><pubDate>{format_datetime(it["date"])}</pubDate>'
             f"<dc:creator>{it['author']}</dc:creator>"
             + "".join(f"<category>{c}</category>" for c in it["categories"])
-            + f"<description>{html.escape(it['description'])}</description></item>" for it in items)
-        body = (f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0" xmlns:dc="http://purl.org/dc/elements/1.1/">'
-                f"<channel><title>Farm feed {st.index}"
-                f"</title><link>{base}/</link><description>farm</description>{entries}</channel></rss>")
+            + f"<description>{html.escape(it['description'])}</description></item>"
+            for it in items
+        )
+        body = (
+            f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0" xmlns:dc="http://purl.org/dc/elements/1.1/">'
+            f"<channel><title>Farm feed {st.index}"
+            f"</title><link>{base}/</link><description>farm</description>{entries}</channel></rss>"
+        )
         return body.encode(), "application/rss+xml"
 
     async def latency(self, key: int) -> None:
@@ -150,6 +177,7 @@ class Farm:
     async def handle_feed(self, request: web.Request) -> web.StreamResponse:
         self.requests += 1
         st = self.states[int(request.match_info["i"])]
+        self.feed_hits[st.index] = self.feed_hits.get(st.index, 0) + 1
         await self.latency(st.index)
         if st.fault == "500":
             return web.Response(status=500, text="boom")
@@ -177,10 +205,12 @@ class Farm:
         rng = random.Random(i * 1_000_003 + n)
         paras = "".join(f"<p>{sentence(rng, 18)} {sentence(rng, 12)}</p>" for _ in range(230))
         nav = "".join(f"<li><a href='/s/{k}'>{sentence(rng, 2)}</a></li>" for k in range(40))
-        page = (f"<!DOCTYPE html><html lang='en'><head><title>Article {n}</title>"
-                f"<meta property='og:image' content='/img/{i}/{n}.jpg'></head><body><nav><ul>{nav}</ul></nav>"
-                f"<article><h1>{sentence(rng, 6)}</h1>{paras}</article><footer>{sentence(rng, 10)}</footer>"
-                "</body></html>")
+        page = (
+            f"<!DOCTYPE html><html lang='en'><head><title>Article {n}</title>"
+            f"<meta property='og:image' content='/img/{i}/{n}.jpg'></head><body><nav><ul>{nav}</ul></nav>"
+            f"<article><h1>{sentence(rng, 6)}</h1>{paras}</article><footer>{sentence(rng, 10)}</footer>"
+            "</body></html>"
+        )
         resp = web.Response(text=page, content_type="text/html")
         if "gzip" in request.headers.get("Accept-Encoding", ""):
             resp.enable_compression()
@@ -191,8 +221,14 @@ class Farm:
         bumped = self.bump(data["share"], data["count"], data["seed"])
         return web.json_response({"bumped": bumped, "requests": self.requests})
 
+    async def handle_hits(self, request: web.Request) -> web.Response:
+        """Requests per feed since the last call (bench/shards.py: was every feed fetched exactly once?)."""
+        hits, self.feed_hits = self.feed_hits, {}
+        return web.json_response({"hits": [hits.get(i, 0) for i in range(len(self.states))]})
+
     def app(self) -> web.Application:
         app = web.Application()
+        app.router.add_post("/hits", self.handle_hits)
         app.router.add_get("/feed/{i}", self.handle_feed)
         app.router.add_get("/article/{i}/{n}", self.handle_article)
         app.router.add_post("/control", self.handle_control)
@@ -247,8 +283,10 @@ class FarmProcess:
     async def bump(self, share: float, count: int, seed: int) -> int:
         import aiohttp
 
-        async with aiohttp.ClientSession() as s, s.post(f"http://127.0.0.1:{self.port}/control",
-                                                        json={"share": share, "count": count, "seed": seed}) as r:
+        async with (
+            aiohttp.ClientSession() as s,
+            s.post(f"http://127.0.0.1:{self.port}/control", json={"share": share, "count": count, "seed": seed}) as r,
+        ):
             return int((await r.json())["bumped"])
 
 

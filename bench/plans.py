@@ -18,32 +18,44 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bot.store import Store
 
 QUERIES = {
-    "due feeds (poller, every round)":
-        ("SELECT * FROM (SELECT * FROM feeds f WHERE disabled_reason IS NULL AND next_check <= ? AND EXISTS "
-         "(SELECT 1 FROM subscriptions s WHERE s.feed_id = f.id) ORDER BY next_check LIMIT ?) "
-         "ORDER BY check_seconds DESC, next_check", (0, 10)),
-    "known identities (every feed fetch)":
-        ("SELECT key FROM articles WHERE feed_id = ? AND key IN (?, ?)", (1, "a", "b")),
-    "known stories (every feed fetch)":
-        ("SELECT story_key FROM articles WHERE feed_id = ? AND story_key IN (?, ?)", (1, "a", "b")),
-    "pending deliveries (outbox, every few seconds)":
-        ("WITH p AS (SELECT d.id, d.next_attempt, ROW_NUMBER() OVER (PARTITION BY d.channel_id ORDER BY d.id) AS rn, "
-         "FIRST_VALUE(d.next_attempt) OVER (PARTITION BY d.channel_id ORDER BY d.id) AS head_due "
-         "FROM deliveries d JOIN subscriptions s ON s.id = d.subscription_id "
-         "WHERE d.status = 'pending' AND s.paused_reason IS NULL) SELECT d.id FROM p JOIN deliveries d ON d.id = p.id "
-         "WHERE p.rn <= ? AND p.head_due <= ? AND p.next_attempt <= ? ORDER BY d.id LIMIT ?", (10, 0, 0, 200)),
-    "subscriptions of a feed":
-        ("SELECT * FROM subscriptions WHERE feed_id = ?", (1,)),
-    "guild subscriptions (/feed list, autocomplete)":
-        ("SELECT s.*, f.url FROM subscriptions s JOIN feeds f ON f.id = s.feed_id WHERE s.guild_id = ? "
-         "ORDER BY s.id", (1,)),
-    "latest articles (/news latest)":
-        ("SELECT a.* FROM articles a WHERE a.feed_id IN (SELECT s.feed_id FROM subscriptions s WHERE s.guild_id = ?) "
-         "ORDER BY COALESCE(a.published, a.first_seen) DESC, a.id DESC LIMIT ?", (1, 5)),
-    "search (/news search)":
-        ("SELECT a.* FROM articles_fts JOIN articles a ON a.id = articles_fts.rowid WHERE articles_fts MATCH ? "
-         "AND a.feed_id IN (SELECT feed_id FROM subscriptions WHERE guild_id = ?) "
-         "ORDER BY bm25(articles_fts, 10.0, 3.0, 1.0) LIMIT ?", ('"storm"', 1, 5)),
+    "due feeds (poller, every round)": (
+        "SELECT * FROM (SELECT * FROM feeds f WHERE disabled_reason IS NULL AND next_check <= ? AND EXISTS "
+        "(SELECT 1 FROM subscriptions s WHERE s.feed_id = f.id) ORDER BY next_check LIMIT ?) "
+        "ORDER BY check_seconds DESC, next_check",
+        (0, 10),
+    ),
+    "known identities (every feed fetch)": (
+        "SELECT key FROM articles WHERE feed_id = ? AND key IN (?, ?)",
+        (1, "a", "b"),
+    ),
+    "known stories (every feed fetch)": (
+        "SELECT story_key FROM articles WHERE feed_id = ? AND story_key IN (?, ?)",
+        (1, "a", "b"),
+    ),
+    "pending deliveries (outbox, every few seconds)": (
+        "WITH p AS (SELECT d.id, d.next_attempt, ROW_NUMBER() OVER (PARTITION BY d.channel_id ORDER BY d.id) AS rn, "
+        "FIRST_VALUE(d.next_attempt) OVER (PARTITION BY d.channel_id ORDER BY d.id) AS head_due "
+        "FROM deliveries d JOIN subscriptions s ON s.id = d.subscription_id "
+        "WHERE d.status = 'pending' AND s.paused_reason IS NULL) SELECT d.id FROM p JOIN deliveries d ON d.id = p.id "
+        "WHERE p.rn <= ? AND p.head_due <= ? AND p.next_attempt <= ? ORDER BY d.id LIMIT ?",
+        (10, 0, 0, 200),
+    ),
+    "subscriptions of a feed": ("SELECT * FROM subscriptions WHERE feed_id = ?", (1,)),
+    "guild subscriptions (/feed list, autocomplete)": (
+        "SELECT s.*, f.url FROM subscriptions s JOIN feeds f ON f.id = s.feed_id WHERE s.guild_id = ? ORDER BY s.id",
+        (1,),
+    ),
+    "latest articles (/news latest)": (
+        "SELECT a.* FROM articles a WHERE a.feed_id IN (SELECT s.feed_id FROM subscriptions s WHERE s.guild_id = ?) "
+        "ORDER BY COALESCE(a.published, a.first_seen) DESC, a.id DESC LIMIT ?",
+        (1, 5),
+    ),
+    "search (/news search)": (
+        "SELECT a.* FROM articles_fts JOIN articles a ON a.id = articles_fts.rowid WHERE articles_fts MATCH ? "
+        "AND a.feed_id IN (SELECT feed_id FROM subscriptions WHERE guild_id = ?) "
+        "ORDER BY bm25(articles_fts, 10.0, 3.0, 1.0) LIMIT ?",
+        ('"storm"', 1, 5),
+    ),
 }
 
 

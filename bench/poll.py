@@ -54,8 +54,10 @@ def memory() -> dict[str, float]:
     """Peak RSS (the higher of this process's own peak and the sampled peak of its process tree: newsbot's workers
     count) and the tree's peak PSS, which divides shared library pages among the processes sharing them."""
     MEMORY.sample()
-    return {"rss_mb": max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, MEMORY.peak_mb),
-            "pss_mb": MEMORY.peak_pss_mb}
+    return {
+        "rss_mb": max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, MEMORY.peak_mb),
+        "pss_mb": MEMORY.peak_pss_mb,
+    }
 
 
 def db_size_mb(path: Path) -> float:
@@ -65,12 +67,15 @@ def db_size_mb(path: Path) -> float:
 async def control(port: int, share: float, count: int, seed: int) -> int:
     import aiohttp
 
-    async with aiohttp.ClientSession() as s, s.post(f"http://127.0.0.1:{port}/control",
-                                                    json={"share": share, "count": count, "seed": seed}) as r:
+    async with (
+        aiohttp.ClientSession() as s,
+        s.post(f"http://127.0.0.1:{port}/control", json={"share": share, "count": count, "seed": seed}) as r,
+    ):
         return int((await r.json())["bumped"])
 
 
 # ----- systems (each runs in a subprocess and prints one JSON line)
+
 
 def postgres_cpu_s() -> float:
     """CPU seconds of the PostgreSQL server's processes (the store's work that SQLite would do in-process)."""
@@ -81,8 +86,12 @@ def postgres_cpu_s() -> float:
     import psutil
 
     socket_dir = parse_qs(urlsplit(DATABASE).query).get("host", [""])[0]
-    servers = [p for p in psutil.process_iter(["name", "cmdline"]) if (p.info["name"] or "").startswith("postgres")
-               and (not socket_dir or socket_dir in " ".join(p.info["cmdline"] or []))]
+    servers = [
+        p
+        for p in psutil.process_iter(["name", "cmdline"])
+        if (p.info["name"] or "").startswith("postgres")
+        and (not socket_dir or socket_dir in " ".join(p.info["cmdline"] or []))
+    ]
     total = 0.0
     for proc in servers + [c for p in servers for c in p.children(recursive=True)]:
         try:
@@ -120,13 +129,20 @@ async def run_newsbot(urls: list[str], port: int, workdir: Path, database: str |
 
     now = [1_790_000_000.0]
     db = workdir / "newsbot.db"
-    config = parse_config({
-        "bot": {"database": database or str(db), **({} if WORKERS is None else {"workers": WORKERS})},
-        "network": {"allowed_networks": ["127.0.0.0/8"]},
-        "polling": {"concurrency": CONCURRENCY, "per_host_concurrency": PER_HOST, "initial_posts": 1,
-                    "max_age_days": 36500},
-        "fetch": {"timeout": TIMEOUT}, "articles": {"fetch_pages": False},
-    })
+    config = parse_config(
+        {
+            "bot": {"database": database or str(db), **({} if WORKERS is None else {"workers": WORKERS})},
+            "network": {"allowed_networks": ["127.0.0.0/8"]},
+            "polling": {
+                "concurrency": CONCURRENCY,
+                "per_host_concurrency": PER_HOST,
+                "initial_posts": 1,
+                "max_age_days": 36500,
+            },
+            "fetch": {"timeout": TIMEOUT},
+            "articles": {"fetch_pages": False},
+        }
+    )
     rounds: list[dict[str, Any]] = []
     async with open_services(config, clock=lambda: now[0]) as services:
         store = services.store
@@ -147,11 +163,21 @@ async def run_newsbot(urls: list[str], port: int, workdir: Path, database: str |
                 split["postgresql server"] = postgres_cpu_s() - pg0
             after = await store.delivery_counts()
             queued = after.get("pending", 0) - before.get("pending", 0)
-            rounds.append({"round": name, "wall": wall, "feeds": stats.checked, "new": stats.new_articles,
-                           "not_modified": stats.not_modified, "failed": stats.failed, "queued": queued,
-                           "cpu": tree_cpu_s() - c0 + split.get("postgresql server", 0.0),
-                           **{f"cpu {k}": v for k, v in split.items()},
-                           **memory(), "db_mb": 0.0 if database else db_size_mb(db)})
+            rounds.append(
+                {
+                    "round": name,
+                    "wall": wall,
+                    "feeds": stats.checked,
+                    "new": stats.new_articles,
+                    "not_modified": stats.not_modified,
+                    "failed": stats.failed,
+                    "queued": queued,
+                    "cpu": tree_cpu_s() - c0 + split.get("postgresql server", 0.0),
+                    **{f"cpu {k}": v for k, v in split.items()},
+                    **memory(),
+                    "db_mb": 0.0 if database else db_size_mb(db),
+                }
+            )
         rounds[-1]["expected_new"] = bumped * 3
     return {"system": "newsbot", "rounds": rounds}
 
@@ -187,8 +213,15 @@ async def run_bare_aiohttp(urls: list[str], port: int, workdir: Path) -> dict[st
             t0, c0 = time.perf_counter(), tree_cpu_s()
             ordered = sorted(urls, key=lambda u: -took.get(u, 0.0))
             await asyncio.gather(*(one(session, u, name != "cold") for u in ordered))
-            rounds.append({"round": name, "wall": time.perf_counter() - t0, "feeds": len(urls),
-                           **memory(), "cpu": tree_cpu_s() - c0})
+            rounds.append(
+                {
+                    "round": name,
+                    "wall": time.perf_counter() - t0,
+                    "feeds": len(urls),
+                    **memory(),
+                    "cpu": tree_cpu_s() - c0,
+                }
+            )
     return {"system": "bare aiohttp", "rounds": rounds}
 
 
@@ -203,16 +236,25 @@ def run_bare_sqlite(urls: list[str], port: int, workdir: Path) -> dict[str, Any]
     db = workdir / "bare.db"
     conn = sqlite3.connect(db)
     conn.execute("PRAGMA journal_mode=WAL")
-    conn.execute("CREATE TABLE entries (feed INTEGER, guid TEXT, link TEXT, title TEXT, body TEXT, "
-                 "UNIQUE(feed, guid))")
+    conn.execute("CREATE TABLE entries (feed INTEGER, guid TEXT, link TEXT, title TEXT, body TEXT, UNIQUE(feed, guid))")
     t0, c0 = time.perf_counter(), tree_cpu_s()
     with conn:
         conn.executemany("INSERT INTO entries VALUES (?,?,?,?,?)", rows)
     wall = time.perf_counter() - t0
     conn.close()
-    return {"system": "bare sqlite", "rounds": [{"round": "cold", "wall": wall, "new": len(rows),
-                                                 **memory(), "db_mb": db_size_mb(db),
-                                                 "cpu": tree_cpu_s() - c0}]}
+    return {
+        "system": "bare sqlite",
+        "rounds": [
+            {
+                "round": "cold",
+                "wall": wall,
+                "new": len(rows),
+                **memory(),
+                "db_mb": db_size_mb(db),
+                "cpu": tree_cpu_s() - c0,
+            }
+        ],
+    }
 
 
 def run_reader(urls: list[str], port: int, workdir: Path) -> dict[str, Any]:
@@ -232,14 +274,28 @@ def run_reader(urls: list[str], port: int, workdir: Path) -> dict[str, Any]:
             value = result.value
             if value is not None and not isinstance(value, Exception):
                 new += value.new
-        rounds.append({"round": name, "wall": time.perf_counter() - t0, "feeds": len(urls), "new": new,
-                       **memory(), "db_mb": db_size_mb(db), "cpu": tree_cpu_s() - c0})
+        rounds.append(
+            {
+                "round": name,
+                "wall": time.perf_counter() - t0,
+                "feeds": len(urls),
+                "new": new,
+                **memory(),
+                "db_mb": db_size_mb(db),
+                "cpu": tree_cpu_s() - c0,
+            }
+        )
     r.close()
     return {"system": "reader", "rounds": rounds}
 
 
-SYSTEMS = {"newsbot": run_newsbot, "newsbot-pg": run_newsbot_pg, "bare-aiohttp": run_bare_aiohttp,
-           "bare-sqlite": run_bare_sqlite, "reader": run_reader}
+SYSTEMS = {
+    "newsbot": run_newsbot,
+    "newsbot-pg": run_newsbot_pg,
+    "bare-aiohttp": run_bare_aiohttp,
+    "bare-sqlite": run_bare_sqlite,
+    "reader": run_reader,
+}
 
 
 def child(system: str, feeds: int, port: int, workers: int | None, database: str | None = None) -> None:
@@ -248,13 +304,15 @@ def child(system: str, feeds: int, port: int, workers: int | None, database: str
     urls = [feed_url(port, i) for i in range(feeds)]
     with tempfile.TemporaryDirectory(prefix="newsbot-bench-") as tmp, MEMORY:
         fn = SYSTEMS[system]
-        result = asyncio.run(fn(urls, port, Path(tmp))) if asyncio.iscoroutinefunction(fn) \
-            else fn(urls, port, Path(tmp))
+        result = (
+            asyncio.run(fn(urls, port, Path(tmp))) if asyncio.iscoroutinefunction(fn) else fn(urls, port, Path(tmp))
+        )
     print(json.dumps(result))
 
 
-def run_child(system: str, feeds: int, seed: int, port: int, workers: int | None,
-              database: str | None = None) -> dict[str, Any]:
+def run_child(
+    system: str, feeds: int, seed: int, port: int, workers: int | None, database: str | None = None
+) -> dict[str, Any]:
     """A fresh farm per system, so each sees the same cold/warm/new-items sequence."""
     spec = FarmSpec(feeds=feeds, seed=seed, timeout_sleep=8.0)
     with FarmProcess(spec, port):
@@ -262,9 +320,13 @@ def run_child(system: str, feeds: int, seed: int, port: int, workers: int | None
         # (in production __main__ is the small `newsbot` launcher); their memory is then newsbot's alone.
         here = Path(__file__).resolve().parent
         call = f"import poll; poll.child({system!r}, {feeds}, {port}, {workers}, {database!r})"
-        out = subprocess.run([sys.executable, "-c", call],
-                             capture_output=True, text=True, check=False,
-                             env={**os.environ, "PYTHONPATH": f"{here}{os.pathsep}{here.parent}"})
+        out = subprocess.run(
+            [sys.executable, "-c", call],
+            capture_output=True,
+            text=True,
+            check=False,
+            env={**os.environ, "PYTHONPATH": f"{here}{os.pathsep}{here.parent}"},
+        )
     if out.returncode != 0:
         raise RuntimeError(f"{system} failed:\n{out.stderr[-3000:]}")
     return json.loads(out.stdout.strip().splitlines()[-1])
@@ -275,8 +337,7 @@ def median_rounds(results: list[dict[str, Any]]) -> dict[str, dict[str, float]]:
     for r in results[0]["rounds"]:
         name = r["round"]
         same = [next(x for x in res["rounds"] if x["round"] == name) for res in results]
-        by_round[name] = {k: statistics.median(x[k] for x in same) for k, v in r.items()
-                          if isinstance(v, int | float)}
+        by_round[name] = {k: statistics.median(x[k] for x in same) for k, v in r.items() if isinstance(v, int | float)}
     return by_round
 
 
@@ -288,8 +349,11 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--no-peer", action="store_true", help="skip lemon24/reader")
     parser.add_argument("--workers", type=int, help="newsbot's bot.workers (default: its default)")
-    parser.add_argument("--database", help="also run newsbot on this PostgreSQL server (a DSN), or 'pgserver' to "
-                                           "start the test suite's PostgreSQL in a temporary folder")
+    parser.add_argument(
+        "--database",
+        help="also run newsbot on this PostgreSQL server (a DSN), or 'pgserver' to "
+        "start the test suite's PostgreSQL in a temporary folder",
+    )
     args = parser.parse_args()
     systems = ["newsbot", "bare-aiohttp", "bare-sqlite"]
     server = None
@@ -309,14 +373,21 @@ def main() -> None:
             print("(reader is not installed: `pip install reader` to include the peer)")
     medians = {}
     n = args.feeds
-    print(f"{n} feeds × {ITEMS} items, {CONCURRENCY} at once, {PER_HOST} per host, {HOSTS} hosts, latency 50–200 ms, "
-          f"3% faulty; medians of {args.repeat} run(s)\n")
-    print(f"{'system':<14}{'round':<11}{'wall s':>8}{'CPU s':>7}{'feeds/s':>9}{'new/s':>9}{'new':>8}{'304':>7}"
-          f"{'failed':>7}{'RSS MB':>8}{'PSS MB':>8}{'DB MB':>7}", flush=True)
+    print(
+        f"{n} feeds × {ITEMS} items, {CONCURRENCY} at once, {PER_HOST} per host, {HOSTS} hosts, latency 50–200 ms, "
+        f"3% faulty; medians of {args.repeat} run(s)\n"
+    )
+    print(
+        f"{'system':<14}{'round':<11}{'wall s':>8}{'CPU s':>7}{'feeds/s':>9}{'new/s':>9}{'new':>8}{'304':>7}"
+        f"{'failed':>7}{'RSS MB':>8}{'PSS MB':>8}{'DB MB':>7}",
+        flush=True,
+    )
     for system in systems:
         try:
-            runs = [run_child(system, args.feeds, args.seed, args.port, args.workers, args.database)
-                    for _ in range(args.repeat)]
+            runs = [
+                run_child(system, args.feeds, args.seed, args.port, args.workers, args.database)
+                for _ in range(args.repeat)
+            ]
         except RuntimeError as exc:
             print(f"{system:<14}failed: {str(exc)[-400:]}", flush=True)
             continue
@@ -325,18 +396,23 @@ def main() -> None:
             wall = r["wall"]
             feeds_s = r.get("feeds", 0) / wall if r.get("feeds") else 0
             new_s = r.get("new", 0) / wall if r.get("new") else 0
-            print(f"{system:<14}{name:<11}{wall:>8.2f}{r.get('cpu', 0):>7.1f}{feeds_s:>9.0f}{new_s:>9.0f}"
-                  f"{r.get('new', 0):>8.0f}"
-                  f"{r.get('not_modified', 0):>7.0f}{r.get('failed', 0):>7.0f}"
-                  f"{r.get('rss_mb', 0):>8.0f}{r.get('pss_mb', 0):>8.0f}"
-                  f"{r.get('db_mb', 0):>7.1f}", flush=True)
+            print(
+                f"{system:<14}{name:<11}{wall:>8.2f}{r.get('cpu', 0):>7.1f}{feeds_s:>9.0f}{new_s:>9.0f}"
+                f"{r.get('new', 0):>8.0f}"
+                f"{r.get('not_modified', 0):>7.0f}{r.get('failed', 0):>7.0f}"
+                f"{r.get('rss_mb', 0):>8.0f}{r.get('pss_mb', 0):>8.0f}"
+                f"{r.get('db_mb', 0):>7.1f}",
+                flush=True,
+            )
     nb = medians["newsbot"]
     if "newsbot-pg" in medians:
         print("\nPostgreSQL / SQLite (target: at most 1.3×)")
         for name in ("cold", "warm", "new items"):
             pg = medians["newsbot-pg"][name]
-            print(f"  {name:<10}wall {pg['wall'] / nb[name]['wall']:.2f}×   CPU {pg['cpu'] / nb[name]['cpu']:.2f}× "
-                  f"(PostgreSQL server {pg.get('cpu postgresql server', 0):.1f} CPU-s of {pg['cpu']:.1f})")
+            print(
+                f"  {name:<10}wall {pg['wall'] / nb[name]['wall']:.2f}×   CPU {pg['cpu'] / nb[name]['cpu']:.2f}× "
+                f"(PostgreSQL server {pg.get('cpu postgresql server', 0):.1f} CPU-s of {pg['cpu']:.1f})"
+            )
     if server is not None:
         server.cleanup()
     print("\nratios (newsbot time / other time; < 1 means newsbot is faster)")
@@ -346,17 +422,23 @@ def main() -> None:
         if ceiling:
             parts.append(f"vs bare aiohttp {nb[name]['wall'] / ceiling['wall']:.2f}×")
         if "reader" in medians and name in medians["reader"]:
-            parts.append(f"vs reader {nb[name]['wall'] / medians['reader'][name]['wall']:.3f}× "
-                         f"(reader/newsbot = {medians['reader'][name]['wall'] / nb[name]['wall']:.1f}×)")
+            parts.append(
+                f"vs reader {nb[name]['wall'] / medians['reader'][name]['wall']:.3f}× "
+                f"(reader/newsbot = {medians['reader'][name]['wall'] / nb[name]['wall']:.1f}×)"
+            )
         print("  " + "   ".join(parts))
-    print(f"  cold      vs bare SQLite insert: newsbot {nb['cold']['wall']:.2f} s for everything, bulk insert "
-          f"alone {medians['bare-sqlite']['cold']['wall']:.2f} s")
+    print(
+        f"  cold      vs bare SQLite insert: newsbot {nb['cold']['wall']:.2f} s for everything, bulk insert "
+        f"alone {medians['bare-sqlite']['cold']['wall']:.2f} s"
+    )
     for name in ("cold", "warm"):
         split = ", ".join(f"{k[4:]} {v:.1f} s" for k, v in nb[name].items() if k.startswith("cpu "))
         print(f"newsbot {name} round CPU by part: {split}")
     new = nb["new items"]
-    print(f"\nnew-items round: {new['new']:.0f} new articles, {new['queued']:.0f} posts queued, "
-          f"expected {new.get('expected_new', 0):.0f}")
+    print(
+        f"\nnew-items round: {new['new']:.0f} new articles, {new['queued']:.0f} posts queued, "
+        f"expected {new.get('expected_new', 0):.0f}"
+    )
 
 
 if __name__ == "__main__":

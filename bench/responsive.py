@@ -49,8 +49,10 @@ async def ask(fake: FakeDiscord, guild, channel, stop: asyncio.Event, times: lis
 
 def summary(name: str, replies: list[float], lags: list[float]) -> str:
     p95 = sorted(replies)[max(0, int(len(replies) * 0.95) - 1)]
-    return (f"{name:<22}{len(replies):>8}{statistics.median(replies):>10.1f}{p95:>9.1f}{max(replies):>9.1f}"
-            f"{max(lags) * 1000:>12.1f}")
+    return (
+        f"{name:<22}{len(replies):>8}{statistics.median(replies):>10.1f}{p95:>9.1f}{max(replies):>9.1f}"
+        f"{max(lags) * 1000:>12.1f}"
+    )
 
 
 async def bench(feeds: int, port: int, workers: int) -> None:
@@ -62,15 +64,20 @@ async def bench(feeds: int, port: int, workers: int) -> None:
     spec = FarmSpec(feeds=feeds, seed=5, timeout_sleep=3.0)
     with FarmProcess(spec, port) as farm, tempfile.TemporaryDirectory() as tmp:
         async with running(fake):
-            config = parse_config({
-                "bot": {"database": str(Path(tmp) / "r.db"), "workers": workers},
-                "discord": {"api_base_url": f"{fake.base}/api/v10",
-                            "gateway_url": fake.base.replace("http", "ws") + "/gateway"},
-                "network": {"allowed_networks": ["127.0.0.0/8"]}, "fetch": {"timeout": 5.0},
-                "polling": {"max_age_days": 36500},
-                "articles": {"fetch_pages": True},
-                "delivery": {"per_channel_interval": 0.05},
-            })
+            config = parse_config(
+                {
+                    "bot": {"database": str(Path(tmp) / "r.db"), "workers": workers},
+                    "discord": {
+                        "api_base_url": f"{fake.base}/api/v10",
+                        "gateway_url": fake.base.replace("http", "ws") + "/gateway",
+                    },
+                    "network": {"allowed_networks": ["127.0.0.0/8"]},
+                    "fetch": {"timeout": 5.0},
+                    "polling": {"max_age_days": 36500},
+                    "articles": {"fetch_pages": True},
+                    "delivery": {"per_channel_interval": 0.05},
+                }
+            )
             async with open_services(config) as services:
                 healthy = next(i for i, st in enumerate(Farm(spec).states) if st.fault is None)
                 first = await services.app.subscribe(FollowRequest(farm.urls[healthy], guild.id, channel.id))
@@ -82,8 +89,10 @@ async def bench(feeds: int, port: int, workers: int) -> None:
                     await asyncio.sleep(0.05)
                 else:
                     state = await services.store.feed(first.subscription.feed_id)
-                    raise RuntimeError(f"no first post: syncs={fake.command_syncs} ready={bot.is_ready()} "
-                                       f"feed={state} counts={await services.store.delivery_counts()}")
+                    raise RuntimeError(
+                        f"no first post: syncs={fake.command_syncs} ready={bot.is_ready()} "
+                        f"feed={state} counts={await services.store.delivery_counts()}"
+                    )
                 stop = asyncio.Event()
                 idle_lags: list[float] = []
                 idle: list[float] = []
@@ -125,8 +134,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--feeds", type=int, default=1000)
     parser.add_argument("--port", type=int, default=18383)
-    parser.add_argument("--workers", type=int, nargs="*", default=[0, 1, 2],
-                        help="bot.workers values to compare (0 = thread)")
+    parser.add_argument(
+        "--workers", type=int, nargs="*", default=[0, 1, 2], help="bot.workers values to compare (0 = thread)"
+    )
     args = parser.parse_args()
     original = discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY
     try:

@@ -55,13 +55,21 @@ async def soak(feeds: int, hours: float, tick_minutes: float, port: int) -> None
     now = [1_790_000_000.0]
     with FarmProcess(spec, port) as farm, tempfile.TemporaryDirectory() as tmp:
         db = Path(tmp) / "soak.db"
-        config = parse_config({
-            "bot": {"database": str(db)}, "network": {"allowed_networks": ["127.0.0.0/8"]},
-            "polling": {"concurrency": 64, "per_host_concurrency": 4, "max_age_days": 36500,
-                        "disable_after_failures": 1000},
-            "fetch": {"timeout": 2.0}, "articles": {"fetch_pages": False, "retention_days": 2 / 24},
-            "delivery": {"per_channel_interval": 0},
-        })
+        config = parse_config(
+            {
+                "bot": {"database": str(db)},
+                "network": {"allowed_networks": ["127.0.0.0/8"]},
+                "polling": {
+                    "concurrency": 64,
+                    "per_host_concurrency": 4,
+                    "max_age_days": 36500,
+                    "disable_after_failures": 1000,
+                },
+                "fetch": {"timeout": 2.0},
+                "articles": {"fetch_pages": False, "retention_days": 2 / 24},
+                "delivery": {"per_channel_interval": 0},
+            }
+        )
         async with open_services(config, clock=lambda: now[0]) as services:
             for i, url in enumerate(farm.urls):
                 await services.app.subscribe(FollowRequest(url, 1, 1 + i % 50))
@@ -73,8 +81,10 @@ async def soak(feeds: int, hours: float, tick_minutes: float, port: int) -> None
             ticks = int(hours * 60 / tick_minutes)
             per_hour = int(60 / tick_minutes)
             print(f"{feeds} feeds, {hours:g} simulated hours in {ticks} ticks of {tick_minutes:g} min, 3% faulty")
-            print(f"{'hour':>5}{'RSS MB':>8}{'peak MB':>9}{'DB MB':>7}{'articles':>10}{'with text':>10}{'posted':>8}"
-                  f"{'failed':>7}{'s/tick':>7}")
+            print(
+                f"{'hour':>5}{'RSS MB':>8}{'peak MB':>9}{'DB MB':>7}{'articles':>10}{'with text':>10}{'posted':>8}"
+                f"{'failed':>7}{'s/tick':>7}"
+            )
             baseline = None
             t_start = time.perf_counter()
             for tick in range(1, ticks + 1):
@@ -91,12 +101,17 @@ async def soak(feeds: int, hours: float, tick_minutes: float, port: int) -> None
                     baseline = baseline or rss
                     peak = max(peak, rss)
                     size = sum(p.stat().st_size for p in db.parent.glob(db.name + "*")) / 1e6
-                    print(f"{tick // per_hour:>5}{rss:>8.0f}{peak:>9.0f}{size:>7.1f}"
-                          f"{await services.store.article_count():>10}{with_text:>10}{sink.sent:>8}"
-                          f"{stats.failed:>7}{time.perf_counter() - t0:>7.1f}", flush=True)
-            print(f"\nbaseline RSS after hour 1: {baseline:.0f} MB; at the end: {current_rss_mb(farm_pid):.0f} MB "
-                  f"({current_rss_mb(farm_pid) - (baseline or 0):+.0f} MB); duplicates posted: {sink.duplicates}; "
-                  f"wall {time.perf_counter() - t_start:.0f} s")
+                    print(
+                        f"{tick // per_hour:>5}{rss:>8.0f}{peak:>9.0f}{size:>7.1f}"
+                        f"{await services.store.article_count():>10}{with_text:>10}{sink.sent:>8}"
+                        f"{stats.failed:>7}{time.perf_counter() - t0:>7.1f}",
+                        flush=True,
+                    )
+            print(
+                f"\nbaseline RSS after hour 1: {baseline:.0f} MB; at the end: {current_rss_mb(farm_pid):.0f} MB "
+                f"({current_rss_mb(farm_pid) - (baseline or 0):+.0f} MB); duplicates posted: {sink.duplicates}; "
+                f"wall {time.perf_counter() - t_start:.0f} s"
+            )
 
 
 def main() -> None:

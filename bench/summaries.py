@@ -35,9 +35,15 @@ def evaluate(fn: Callable[[str], str], items: list[tuple[str, str]]) -> dict[str
         rl.append(scores["rougeL"].fmeasure)
         chars.append(len(summary))
         words.append(len(summary.split()))
-    return {"rouge1": 100 * statistics.mean(r1), "rouge2": 100 * statistics.mean(r2),
-            "rougeL": 100 * statistics.mean(rl), "chars": statistics.mean(chars), "words": statistics.mean(words),
-            "ms": statistics.mean(ms), "ms_p95": sorted(ms)[max(0, int(len(ms) * 0.95) - 1)]}
+    return {
+        "rouge1": 100 * statistics.mean(r1),
+        "rouge2": 100 * statistics.mean(r2),
+        "rougeL": 100 * statistics.mean(rl),
+        "chars": statistics.mean(chars),
+        "words": statistics.mean(words),
+        "ms": statistics.mean(ms),
+        "ms_p95": sorted(ms)[max(0, int(len(ms) * 0.95) - 1)],
+    }
 
 
 def main() -> None:
@@ -45,14 +51,19 @@ def main() -> None:
     parser.add_argument("dataset", type=Path)
     args = parser.parse_args()
     data = json.loads(args.dataset.read_text(encoding="utf-8"))
-    items = [(v["article"], v["reference"].replace(" . ", ". ")) for v in data.values()
-             if v.get("article") and v.get("reference")]
+    items = [
+        (v["article"], v["reference"].replace(" . ", ". "))
+        for v in data.values()
+        if v.get("article") and v.get("reference")
+    ]
     print(f"{len(items)} articles from {args.dataset}")
     print(f"{'method':<10}{'ROUGE-1':>9}{'ROUGE-2':>9}{'ROUGE-L':>9}{'chars':>8}{'words':>7}{'ms/art':>8}{'p95':>7}")
     for name, fn in (("newsbot", summarize), ("Lead-3", lead)):
         r = evaluate(fn, items)
-        print(f"{name:<10}{r['rouge1']:>9.2f}{r['rouge2']:>9.2f}{r['rougeL']:>9.2f}{r['chars']:>8.0f}"
-              f"{r['words']:>7.1f}{r['ms']:>8.2f}{r['ms_p95']:>7.2f}")
+        print(
+            f"{name:<10}{r['rouge1']:>9.2f}{r['rouge2']:>9.2f}{r['rougeL']:>9.2f}{r['chars']:>8.0f}"
+            f"{r['words']:>7.1f}{r['ms']:>8.2f}{r['ms_p95']:>7.2f}"
+        )
 
 
 if __name__ == "__main__":

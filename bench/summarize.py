@@ -36,7 +36,8 @@ def farm_pages(count: int) -> list[tuple[bytes, str]]:
     for i in range(count):
         request = make_mocked_request("GET", f"/article/{i}/1", match_info={"i": str(i), "n": "1"})
         response = asyncio.run(farm.handle_article(request))
-        pages.append((response.body, f"http://127.0.0.1/article/{i}/1"))  # type: ignore[arg-type]
+        assert isinstance(response.body, bytes)
+        pages.append((response.body, f"http://127.0.0.1/article/{i}/1"))
     return pages
 
 
@@ -65,8 +66,10 @@ def main() -> None:
     parser.add_argument("dataset", nargs="?", type=Path)
     args = parser.parse_args()
     if args.dataset:
-        pages = [(gzip.decompress(p.read_bytes()), "https://example.com/") for p in
-                 sorted((args.dataset / "html").glob("*.html.gz"))]
+        pages = [
+            (gzip.decompress(p.read_bytes()), "https://example.com/")
+            for p in sorted((args.dataset / "html").glob("*.html.gz"))
+        ]
         source = str(args.dataset)
     else:
         pages = farm_pages(200)

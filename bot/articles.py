@@ -29,8 +29,9 @@ _MIN_PAGE_TEXT = 200  # characters: less than this and the page was a teaser, a 
 
 
 class ArticleBuilder:
-    def __init__(self, fetcher: Fetcher | None, config: ArticlesSection, workers: Workers,
-                 cache_size: int = 512) -> None:
+    def __init__(
+        self, fetcher: Fetcher | None, config: ArticlesSection, workers: Workers, cache_size: int = 512
+    ) -> None:
         self._fetcher = fetcher  # `page` always works (`/news summarize`); `build` uses it only with fetch_pages
         self._config = config
         self._workers = workers  # extraction is tens of ms of CPU per page: never on the event loop

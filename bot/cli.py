@@ -29,8 +29,11 @@ def _safe_database(config: Config) -> str:
 
 
 def _setup_logging(level: str) -> None:
-    logging.basicConfig(level=getattr(logging, level.upper(), logging.INFO),
-                        format="%(asctime)s %(levelname)-7s %(name)s: %(message)s", stream=sys.stderr)
+    logging.basicConfig(
+        level=getattr(logging, level.upper(), logging.INFO),
+        format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -147,8 +150,10 @@ async def _migrate(config: Config, target: str) -> int:
     except StoreError as exc:
         print(f"newsbot: migrate: {exc}", file=sys.stderr)
         return 1
-    print("copied " + ", ".join(f"{n} {table}" for table, n in copied.items()) + "; counts verified. "
-          "Now set bot.database to the new DSN and start newsbot.")
+    print(
+        "copied " + ", ".join(f"{n} {table}" for table, n in copied.items()) + "; counts verified. "
+        "Now set bot.database to the new DSN and start newsbot."
+    )
     return 0
 
 
@@ -163,16 +168,19 @@ async def _preview(config: Config, url: str, count: int) -> int:
     from bot.usecases import UseCaseError
 
     with tempfile.TemporaryDirectory() as scratch:  # the same use case as `/feed add`, over a throwaway store
-        scratch_config = dataclasses.replace(config, bot=dataclasses.replace(
-            config.bot, database=str(Path(scratch) / "preview.db"), workers=0))
+        scratch_config = dataclasses.replace(
+            config, bot=dataclasses.replace(config.bot, database=str(Path(scratch) / "preview.db"), workers=0)
+        )
         async with open_services(scratch_config) as services:
             try:
                 found, articles = await services.app.preview_url(url, count)
             except UseCaseError as exc:
                 print(f"newsbot: {exc}", file=sys.stderr)
                 return 1
-            print(f"{found.parsed.title} — {found.url} ({found.parsed.kind}, {len(found.parsed.entries)} items)"
-                  + (f", found on {found.via_page}" if found.via_page else ""))
+            print(
+                f"{found.parsed.title} — {found.url} ({found.parsed.kind}, {len(found.parsed.entries)} items)"
+                + (f", found on {found.via_page}" if found.via_page else "")
+            )
             for article in articles:
                 print(format_post(render(article), "preview"))
     return 0

@@ -176,8 +176,11 @@ def _build(cls: type, data: Any, prefix: str) -> Any:
     for key in data:
         if key not in names:
             raise ConfigError(f"{prefix}.{key}: unknown key (known: {', '.join(sorted(names))})")
-    missing = [f.name for f in dataclasses.fields(cls) if f.default is dataclasses.MISSING
-               and f.default_factory is dataclasses.MISSING and f.name not in data]
+    missing = [
+        f.name
+        for f in dataclasses.fields(cls)
+        if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING and f.name not in data
+    ]
     if missing:
         raise ConfigError(f"{prefix}.{missing[0]}: required")
     return cls(**{k: _coerce(f"{prefix}.{k}", v, hints[k]) for k, v in data.items()})
@@ -225,12 +228,16 @@ def _check_ranges(config: Config) -> None:
         if not feed.url.startswith(("http://", "https://")):
             raise ConfigError(f"feeds[{i}].url: must start with http:// or https://")
     if config.discord.shards or config.discord.shard_count:
-        ids = parse_shards(config.discord.shards or f"0-{max(config.discord.shard_count, 1) - 1}",
-                           config.discord.shard_count)
-        if not config.bot.database.startswith(("postgresql://", "postgres://")) and \
-                set(ids) != set(range(config.discord.shard_count)):
-            raise ConfigError("discord.shards: running only some shards means other processes run the rest, and "
-                              "they must share one database: set bot.database to a postgresql:// DSN")
+        ids = parse_shards(
+            config.discord.shards or f"0-{max(config.discord.shard_count, 1) - 1}", config.discord.shard_count
+        )
+        if not config.bot.database.startswith(("postgresql://", "postgres://")) and set(ids) != set(
+            range(config.discord.shard_count)
+        ):
+            raise ConfigError(
+                "discord.shards: running only some shards means other processes run the rest, and "
+                "they must share one database: set bot.database to a postgresql:// DSN"
+            )
     if config.polling.lease_seconds < 10:
         raise ConfigError("polling.lease_seconds: must be at least 10")
     if config.metrics.bind and config.metrics.bind.rpartition(":")[2].isdigit() is False:
@@ -247,7 +254,7 @@ def parse_shards(text: str, count: int) -> tuple[int, ...]:
     for part in text.replace(" ", "").split(","):
         low, _, high = part.partition("-")
         if not low.isdigit() or (high and not high.isdigit()):
-            raise ConfigError(f"discord.shards: {text!r} is not like \"0-3\" or \"0,2\"")
+            raise ConfigError(f'discord.shards: {text!r} is not like "0-3" or "0,2"')
         first, last = int(low), int(high or low)
         if first > last:
             raise ConfigError(f"discord.shards: {part!r} runs backwards")

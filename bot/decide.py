@@ -121,29 +121,33 @@ def decide_new(
     for index, cand in enumerate(fresh):
         targets: tuple[int, ...] = ()
         if index >= first_postable:
-            targets = tuple(s.id for s in active
-                            if postable(s, cand.entry.title, cand.text, cand.entry.published, now, max_age))
+            targets = tuple(
+                s.id for s in active if postable(s, cand.entry.title, cand.text, cand.entry.published, now, max_age)
+            )
         out.append(cand.to_post(targets))
     return out
 
 
-def postable(sub: Subscription, title: str, text: str, published: datetime | None, now: datetime,
-             max_age: timedelta) -> bool:
+def postable(
+    sub: Subscription, title: str, text: str, published: datetime | None, now: datetime, max_age: timedelta
+) -> bool:
     """The one rule for "would this subscription post this item": its filters pass and it is not too old."""
     too_old = published is not None and published < now - max_age
     return not too_old and passes_filters(sub, title, text)
 
 
-def backfill(sub: Subscription, recent: Sequence[Article], now: datetime, *, max_age: timedelta,
-             count: int) -> list[Article]:
+def backfill(
+    sub: Subscription, recent: Sequence[Article], now: datetime, *, max_age: timedelta, count: int
+) -> list[Article]:
     """What a channel gets when it follows a feed others already follow: the newest `count` stored articles
     (`recent` is newest first) that this subscription would have posted, oldest first."""
     chosen = [a for a in recent if postable(sub, a.title, f"{a.summary}\n{a.body}", a.published, now, max_age)]
     return list(reversed(chosen[:count]))
 
 
-def preview_choice(found: Sequence[Candidate], sub: Subscription, now: datetime, *,
-                   max_age: timedelta) -> Candidate | None:
+def preview_choice(
+    found: Sequence[Candidate], sub: Subscription, now: datetime, *, max_age: timedelta
+) -> Candidate | None:
     """The item a preview shows: the newest this subscription would post (filters and age), None if none."""
     for cand in reversed(chronological(found)):
         if postable(sub, cand.entry.title, cand.text, cand.entry.published, now, max_age):

@@ -51,13 +51,21 @@ Notify = Callable[[int, int, str], Awaitable[None]]  # (guild_id, channel_id, re
 
 
 def retry_delay(attempts: int, retry_after: float | None, base: float = 5.0) -> float:
-    return max(retry_after or 0.0, min(base * 2 ** max(0, attempts - 1), 900.0))
+    return float(max(retry_after or 0.0, min(base * 2 ** max(0, attempts - 1), 900.0)))
 
 
 class Deliverer:
-    def __init__(self, store: Store, sink: Sink, config: DeliverySection, *,
-                 clock: Callable[[], float] = time.time, notify: Notify | None = None,
-                 shards: ShardSet | None = None, metrics: Metrics | None = None) -> None:
+    def __init__(
+        self,
+        store: Store,
+        sink: Sink,
+        config: DeliverySection,
+        *,
+        clock: Callable[[], float] = time.time,
+        notify: Notify | None = None,
+        shards: ShardSet | None = None,
+        metrics: Metrics | None = None,
+    ) -> None:
         self._store = store
         self._shards = shards  # this process posts only for guilds on its own shards
         self._metrics = metrics
@@ -114,12 +122,18 @@ class Deliverer:
         minutes, and an error is logged once when a post has failed `max_attempts` times so operators notice."""
         attempts = delivery.attempts
         if attempts == self._config.max_attempts:
-            log.error("delivery %s to channel %s has failed %d times (%s); still retrying every few minutes",
-                      delivery.id, delivery.channel_id, attempts, reason)
+            log.error(
+                "delivery %s to channel %s has failed %d times (%s); still retrying every few minutes",
+                delivery.id,
+                delivery.channel_id,
+                attempts,
+                reason,
+            )
         delay = retry_delay(attempts, retry_after, self._config.retry_base)
         self._count("retry")
-        log.warning("delivery %s to channel %s failed (%s); retrying in %.0f s", delivery.id, delivery.channel_id,
-                    reason, delay)
+        log.warning(
+            "delivery %s to channel %s failed (%s); retrying in %.0f s", delivery.id, delivery.channel_id, reason, delay
+        )
         await self._store.retry_later(delivery.id, reason, self._clock() + delay)
 
     async def _permanent(self, delivery: Delivery, reason: str) -> None:
@@ -131,8 +145,7 @@ class Deliverer:
                 try:
                     await self._notify(guild_id, delivery.channel_id, reason)
                 except Exception:
-                    log.exception("could not tell guild %s that channel %s was paused", guild_id,
-                                  delivery.channel_id)
+                    log.exception("could not tell guild %s that channel %s was paused", guild_id, delivery.channel_id)
 
     async def run_forever(self, stop: asyncio.Event, idle: float = 5.0) -> None:
         while not stop.is_set():

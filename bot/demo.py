@@ -41,29 +41,39 @@ def build_site(now: datetime | None = None) -> web.Application:
 
     def page(art: dict[str, Any]) -> str:
         return template.format(
-            lang=art["lang"], title=html.escape(art["title"]), slug=art["slug"], author=html.escape(art["author"]),
-            published=art["when"].isoformat(), published_human=art["when"].strftime("%d %b %Y %H:%M"),
-            body=art["body"])
+            lang=art["lang"],
+            title=html.escape(art["title"]),
+            slug=art["slug"],
+            author=html.escape(art["author"]),
+            published=art["when"].isoformat(),
+            published_human=art["when"].strftime("%d %b %Y %H:%M"),
+            body=art["body"],
+        )
 
     async def index(request: web.Request) -> web.Response:
         items = "".join(f'<li><a href="/news/{a["slug"]}">{html.escape(a["title"])}</a></li>' for a in articles)
-        body = (f'<!DOCTYPE html><html lang="en"><head><title>Harbor Town Gazette</title>'
-                f'<link rel="alternate" type="application/rss+xml" title="Latest" href="/feed.xml"></head>'
-                f"<body><h1>Harbor Town Gazette</h1><ul>{items}</ul></body></html>")
+        body = (
+            f'<!DOCTYPE html><html lang="en"><head><title>Harbor Town Gazette</title>'
+            f'<link rel="alternate" type="application/rss+xml" title="Latest" href="/feed.xml"></head>'
+            f"<body><h1>Harbor Town Gazette</h1><ul>{items}</ul></body></html>"
+        )
         return web.Response(text=body, content_type="text/html")
 
     async def feed(request: web.Request) -> web.Response:
         base = f"{request.scheme}://{request.host}"
         items = "".join(
             f"<item><title>{html.escape(a['title'])}</title><link>{base}/news/{a['slug']}</link>"
-            f"<guid isPermaLink=\"false\">demo-{a['slug']}</guid>"
+            f'<guid isPermaLink="false">demo-{a["slug"]}</guid>'
             f"<pubDate>{format_datetime(a['when'], usegmt=True)}</pubDate>"
             f"<author>{html.escape(a['author'])}</author>"
             f"<description>{html.escape('<p>' + a['teaser'] + '</p>')}</description></item>"
-            for a in articles)
-        body = (f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel>'
-                f"<title>Harbor Town Gazette</title><link>{base}/</link>"
-                f"<description>Local news</description>{items}</channel></rss>")
+            for a in articles
+        )
+        body = (
+            f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel>'
+            f"<title>Harbor Town Gazette</title><link>{base}/</link>"
+            f"<description>Local news</description>{items}</channel></rss>"
+        )
         return web.Response(text=body, content_type="application/rss+xml")
 
     async def article(request: web.Request) -> web.Response:
@@ -98,20 +108,24 @@ async def run_demo(out: TextIO | None = None) -> int:
     sink = ConsoleSink(out)
     async with serve(build_site()) as base:
         with tempfile.TemporaryDirectory(prefix="newsbot-demo-") as tmp:
-            config = parse_config({
-                "bot": {"database": str(Path(tmp) / "demo.db")},
-                "network": {"allowed_networks": ["127.0.0.0/8"]},
-                "polling": {"initial_posts": 3},
-                "delivery": {"per_channel_interval": 0},
-                "feeds": [{"url": f"{base}/", "name": "Harbor Town Gazette"}],
-            })
+            config = parse_config(
+                {
+                    "bot": {"database": str(Path(tmp) / "demo.db")},
+                    "network": {"allowed_networks": ["127.0.0.0/8"]},
+                    "polling": {"initial_posts": 3},
+                    "delivery": {"per_channel_interval": 0},
+                    "feeds": [{"url": f"{base}/", "name": "Harbor Town Gazette"}],
+                }
+            )
             print(f"newsbot demo: serving a small news site at {base}/ and following it\n", file=sink_out(out))
             async with open_services(config) as services:
                 await services.app.sync_config_feeds()
                 checked, sent = await run_round(services, sink)
-            print(f"\nnewsbot demo: checked {checked} feed, printed {sent} posts. "
-                  "Next: copy config.example.toml to config.toml and run `newsbot run -c config.toml --dry-run`.",
-                  file=sink_out(out))
+            print(
+                f"\nnewsbot demo: checked {checked} feed, printed {sent} posts. "
+                "Next: copy config.example.toml to config.toml and run `newsbot run -c config.toml --dry-run`.",
+                file=sink_out(out),
+            )
     return sink.sent
 
 

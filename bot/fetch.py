@@ -27,8 +27,10 @@ from bot.netguard import AddressPolicy, GuardedResolver, UnsafeAddress, refusal_
 
 log = logging.getLogger(__name__)
 
-FEED_ACCEPT = ("application/rss+xml, application/atom+xml, application/feed+json, application/json;q=0.9, "
-               "application/xml;q=0.9, text/xml;q=0.9, text/html;q=0.8, */*;q=0.5")
+FEED_ACCEPT = (
+    "application/rss+xml, application/atom+xml, application/feed+json, application/json;q=0.9, "
+    "application/xml;q=0.9, text/xml;q=0.9, text/html;q=0.8, */*;q=0.5"
+)
 PAGE_ACCEPT = "text/html, application/xhtml+xml;q=0.9, */*;q=0.5"
 
 
@@ -90,11 +92,14 @@ class Fetcher:
     async def open(cls, config: Config, resolver: AbstractResolver | None = None) -> AsyncIterator[Fetcher]:
         policy = AddressPolicy.from_strings(config.network.allow_private, config.network.allowed_networks)
         connector = aiohttp.TCPConnector(
-            resolver=GuardedResolver(policy, resolver), limit=config.polling.concurrency + 8,
-            ttl_dns_cache=300, enable_cleanup_closed=True,
+            resolver=GuardedResolver(policy, resolver),
+            limit=config.polling.concurrency + 8,
+            ttl_dns_cache=300,
+            enable_cleanup_closed=True,
         )
         async with aiohttp.ClientSession(
-            connector=connector, cookie_jar=aiohttp.DummyCookieJar(),
+            connector=connector,
+            cookie_jar=aiohttp.DummyCookieJar(),
             headers={"User-Agent": config.fetch.user_agent},
         ) as session:
             yield cls(session, config, policy)
@@ -118,8 +123,9 @@ class Fetcher:
             if users[0] == 0:
                 self._hosts.pop(host, None)
 
-    async def get(self, url: str, *, etag: str | None = None, last_modified: str | None = None,
-                  accept: str = FEED_ACCEPT) -> FetchResult:
+    async def get(
+        self, url: str, *, etag: str | None = None, last_modified: str | None = None, accept: str = FEED_ACCEPT
+    ) -> FetchResult:
         reason = refusal_for_url(url, self._policy)
         if reason:
             raise FetchError(reason)
@@ -133,8 +139,9 @@ class Fetcher:
                 raise
             return dataclasses.replace(result, seconds=time.monotonic() - started)
 
-    async def _request(self, url: str, host: str, etag: str | None, last_modified: str | None,
-                       accept: str) -> FetchResult:
+    async def _request(
+        self, url: str, host: str, etag: str | None, last_modified: str | None, accept: str
+    ) -> FetchResult:
         """One fetch with its redirects; every failure becomes a FetchError with a reason for admins."""
         try:
             async with asyncio.timeout(self._fetch.timeout):
@@ -199,8 +206,7 @@ class Fetcher:
             if size > limit:
                 raise FetchError(f"response is over the {limit:,} byte limit")
             chunks.append(chunk)
-        return FetchResult(url, 200, b"".join(chunks), resp.headers.get("Content-Type", ""), etag, modified,
-                           moved_to)
+        return FetchResult(url, 200, b"".join(chunks), resp.headers.get("Content-Type", ""), etag, modified, moved_to)
 
 
 def _short(exc: BaseException) -> str:
@@ -215,4 +221,3 @@ def _connect_reason(exc: aiohttp.ClientConnectorError, host: str) -> str:
     if isinstance(exc, aiohttp.ClientConnectorDNSError):
         return f"cannot resolve host {host}"
     return f"cannot connect to {host} ({_short(cause or exc)})"
-

@@ -12,10 +12,57 @@ import re
 
 import lxml.etree
 
-_SKIP = frozenset({"script", "style", "noscript", "iframe", "svg", "form", "button", "select", "template", "object",
-                   "embed", "head", "title", "meta", "link", "figcaption", "nav", "aside", "footer"})
-_BLOCK = frozenset({"p", "div", "section", "article", "header", "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol",
-                    "li", "blockquote", "pre", "table", "tr", "dl", "dt", "dd", "figure", "hr", "main"})
+_SKIP = frozenset(
+    {
+        "script",
+        "style",
+        "noscript",
+        "iframe",
+        "svg",
+        "form",
+        "button",
+        "select",
+        "template",
+        "object",
+        "embed",
+        "head",
+        "title",
+        "meta",
+        "link",
+        "figcaption",
+        "nav",
+        "aside",
+        "footer",
+    }
+)
+_BLOCK = frozenset(
+    {
+        "p",
+        "div",
+        "section",
+        "article",
+        "header",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "ul",
+        "ol",
+        "li",
+        "blockquote",
+        "pre",
+        "table",
+        "tr",
+        "dl",
+        "dt",
+        "dd",
+        "figure",
+        "hr",
+        "main",
+    }
+)
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufdd0]")
 
 

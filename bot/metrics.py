@@ -27,21 +27,25 @@ class Metrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
         r = self.registry
-        self.checks = Counter("newsbot_feed_checks", "Feed checks by outcome (ok, not_modified, failed)",
-                              ["outcome"], registry=r)
-        self.fetch_seconds = Histogram("newsbot_feed_check_seconds", "Time to check one feed",
-                                       buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 60), registry=r)
-        self.posts = Counter("newsbot_posts", "Posts by result in this process (sent, retry, failed)",
-                             ["result"], registry=r)
+        self.checks = Counter(
+            "newsbot_feed_checks", "Feed checks by outcome (ok, not_modified, failed)", ["outcome"], registry=r
+        )
+        self.fetch_seconds = Histogram(
+            "newsbot_feed_check_seconds",
+            "Time to check one feed",
+            buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 60),
+            registry=r,
+        )
+        self.posts = Counter(
+            "newsbot_posts", "Posts by result in this process (sent, retry, failed)", ["result"], registry=r
+        )
         self.ratelimits = Counter("newsbot_discord_429", "Discord 429 responses seen by this process", registry=r)
-        self.loop_lag = Gauge("newsbot_event_loop_lag_seconds", "Lateness of a 1 s timer on the event loop",
-                              registry=r)
+        self.loop_lag = Gauge("newsbot_event_loop_lag_seconds", "Lateness of a 1 s timer on the event loop", registry=r)
         self.shards = Gauge("newsbot_shards_connected", "Discord shards of this process connected", registry=r)
         self.shards_total = Gauge("newsbot_shards", "Discord shards this process runs", registry=r)
         self.feeds = Gauge("newsbot_feeds", "Followed feeds by state (all processes)", ["state"], registry=r)
         self.articles = Gauge("newsbot_articles_stored", "Articles stored (all processes)", registry=r)
-        self.deliveries = Gauge("newsbot_deliveries", "Deliveries by status (all processes)", ["status"],
-                                registry=r)
+        self.deliveries = Gauge("newsbot_deliveries", "Deliveries by status (all processes)", ["status"], registry=r)
         self.shard_probe: Callable[[], tuple[int, int]] = lambda: (0, 0)  # (connected, total), set by the bot
 
     def observe_check(self, outcome: str, seconds: float) -> None:
@@ -68,9 +72,9 @@ class Metrics:
 
 
 @contextlib.asynccontextmanager
-async def serve_metrics(metrics: Metrics, store: Store, bind: str, clock: Callable[[], float]
-                        ) -> AsyncIterator[str]:
+async def serve_metrics(metrics: Metrics, store: Store, bind: str, clock: Callable[[], float]) -> AsyncIterator[str]:
     """``GET /metrics`` (Prometheus text) and ``GET /healthz`` on `bind`; yields the URL it listens on."""
+
     async def scrape(_request: web.Request) -> web.Response:
         await metrics.refresh(store, clock())
         return web.Response(body=generate_latest(metrics.registry), headers={"Content-Type": CONTENT_TYPE_LATEST})

@@ -123,8 +123,11 @@ def refusal_for_url(url: str, policy: AddressPolicy) -> str | None:
         reason = refusal_for_ip(ip, policy)
         return f"refused: {reason}" if reason else None
     if host.rstrip(".").lower() in ("localhost", "localhost.localdomain") or host.lower().endswith(".localhost"):
-        return None if refusal_for_ip(ipaddress.ip_address("127.0.0.1"), policy) is None else (
-            "refused: localhost is a loopback address")
+        return (
+            None
+            if refusal_for_ip(ipaddress.ip_address("127.0.0.1"), policy) is None
+            else ("refused: localhost is a loopback address")
+        )
     return None
 
 
@@ -146,8 +149,7 @@ class StaticResolver(AbstractResolver):
 
 def _result(host: str, addr: str, port: int) -> ResolveResult:
     family = socket.AF_INET6 if ":" in addr else socket.AF_INET
-    return {"hostname": host, "host": addr, "port": port, "family": family, "proto": 0,
-            "flags": socket.AI_NUMERICHOST}
+    return {"hostname": host, "host": addr, "port": port, "family": family, "proto": 0, "flags": socket.AI_NUMERICHOST}
 
 
 class GuardedResolver(AbstractResolver):

@@ -32,14 +32,16 @@ def to_opml(items: Iterable[Outline], title: str) -> bytes:
     lxml.etree.SubElement(head, "dateCreated").text = datetime.now(UTC).strftime("%a, %d %b %Y %H:%M:%S GMT")
     body = lxml.etree.SubElement(root, "body")
     for item in items:
-        lxml.etree.SubElement(body, "outline", type="rss", text=item.title or item.url, title=item.title or item.url,
-                              xmlUrl=item.url)
-    return lxml.etree.tostring(root, xml_declaration=True, encoding="utf-8", pretty_print=True)
+        lxml.etree.SubElement(
+            body, "outline", type="rss", text=item.title or item.url, title=item.title or item.url, xmlUrl=item.url
+        )
+    return bytes(lxml.etree.tostring(root, xml_declaration=True, encoding="utf-8", pretty_print=True))
 
 
 def parse_opml(data: bytes) -> list[Outline]:
-    parser = lxml.etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False,
-                                  recover=False)
+    parser = lxml.etree.XMLParser(
+        resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False, recover=False
+    )
     try:
         root = lxml.etree.fromstring(data, parser)
     except lxml.etree.XMLSyntaxError as exc:

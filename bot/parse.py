@@ -26,8 +26,13 @@ from bot.htmltext import html_to_text
 from bot.models import Entry, ParsedFeed
 
 FEED_TYPES = {
-    "application/rss+xml": 0, "application/atom+xml": 0, "application/rdf+xml": 1, "application/feed+json": 2,
-    "application/json": 3, "application/xml": 4, "text/xml": 4,
+    "application/rss+xml": 0,
+    "application/atom+xml": 0,
+    "application/rdf+xml": 1,
+    "application/feed+json": 2,
+    "application/json": 3,
+    "application/xml": 4,
+    "text/xml": 4,
 }
 _MAX_TITLE = 1000  # characters of a title kept; a 10 MB title is an attack, not a headline
 _MAX_CONTENT = 200_000  # characters of HTML body kept per entry
@@ -138,8 +143,12 @@ def _fast_entry(entry: Any, base: str) -> Entry:
     author = entry.get("author")
     published = _iso_date(entry.get("published")) or _iso_date(entry.get("updated"))
     guid = entry.get("id")
-    if (published and isinstance(guid, str) and not guid.startswith(("http://", "https://"))
-            and (published.hour, published.minute, published.second) == (0, 0, 0)):
+    if (
+        published
+        and isinstance(guid, str)
+        and not guid.startswith(("http://", "https://"))
+        and (published.hour, published.minute, published.second) == (0, 0, 0)
+    ):
         # fastfeedparser guesses a date from a dateless item's guid ("a" becomes 25 January); a guessed date can
         # make a fresh article look too old to post, so a date equal to the guid's guess is not trusted. A guess
         # never has a time of day, so only midnight dates are worth the (slow) check.
@@ -180,7 +189,7 @@ def _parse_tolerant(body: bytes, url: str, content_type: str, max_items: int) ->
 
 
 def _clean_title(value: str) -> str:
-    value = (value or "")[:_MAX_TITLE * 4]
+    value = (value or "")[: _MAX_TITLE * 4]
     text = html_to_text(value) if "<" in value or "&" in value else value
     return " ".join(text.split())[:_MAX_TITLE]
 
@@ -226,8 +235,7 @@ def _xml_entry(entry: Any, base: str) -> Entry:
     contents = entry.get("content") or ()
     content = max((c.get("value", "") for c in contents), key=len, default="")
     summary = entry.get("summary", "") or ""
-    body = content if len(html_to_text(content[:_MAX_CONTENT])) > len(html_to_text(summary[:_MAX_CONTENT])) \
-        else summary
+    body = content if len(html_to_text(content[:_MAX_CONTENT])) > len(html_to_text(summary[:_MAX_CONTENT])) else summary
     link = _absolute(base, entry.get("link"))
     return Entry(
         guid=_guid(entry.get("id"), link, entry.get("link")),
@@ -235,8 +243,9 @@ def _xml_entry(entry: Any, base: str) -> Entry:
         title=_clean_title(entry.get("title", "")),
         content_html=body[:_MAX_CONTENT],
         author=((entry.get("author") or None) and _clean_title(entry.get("author"))[:256]) or None,
-        published=_struct_time(entry.get("published_parsed") or entry.get("updated_parsed")
-                               or entry.get("created_parsed")),
+        published=_struct_time(
+            entry.get("published_parsed") or entry.get("updated_parsed") or entry.get("created_parsed")
+        ),
         image=_xml_image(entry, link or base),
     )
 
@@ -284,15 +293,17 @@ def _parse_json_feed(body: bytes, url: str, max_items: int) -> ParsedFeed:
         if item.get("content_text") and not item.get("content_html"):
             content = content.replace("&", "&amp;").replace("<", "&lt;")
         image = item.get("image") or item.get("banner_image")
-        entries.append(Entry(
-            guid=str(item["id"])[:2000] if item.get("id") not in (None, "") else None,
-            link=link,
-            title=_clean_title(str(item.get("title") or "")),
-            content_html=content[:_MAX_CONTENT],
-            author=_json_author(item, data),
-            published=_iso_date(item.get("date_published")) or _iso_date(item.get("date_modified")),
-            image=_absolute(link or base, image) if isinstance(image, str) else None,
-        ))
+        entries.append(
+            Entry(
+                guid=str(item["id"])[:2000] if item.get("id") not in (None, "") else None,
+                link=link,
+                title=_clean_title(str(item.get("title") or "")),
+                content_html=content[:_MAX_CONTENT],
+                author=_json_author(item, data),
+                published=_iso_date(item.get("date_published")) or _iso_date(item.get("date_modified")),
+                image=_absolute(link or base, image) if isinstance(image, str) else None,
+            )
+        )
     version = str(data["version"]).rsplit("/", 1)[-1]
     version = "1.0" if version == "1" else version
     return ParsedFeed(
@@ -322,4 +333,3 @@ def find_feed_links(body: bytes, page_url: str) -> list[str]:
         if href and all(href != f[2] for f in found):
             found.append((FEED_TYPES[kind], order, href))
     return [href for _, _, href in sorted(found)]
-

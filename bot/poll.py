@@ -68,8 +68,10 @@ async def discover(fetcher: Fetcher, url: str, *, max_items: int = 500) -> Disco
     except ParseError as exc:
         raise DiscoveryError(f"{url} is not a feed: {exc}") from None
     if not links:
-        raise DiscoveryError(f"{url} is a web page with no feed link (no <link rel=\"alternate\"> to RSS, Atom or "
-                             "JSON Feed); ask the site for its feed URL")
+        raise DiscoveryError(
+            f'{url} is a web page with no feed link (no <link rel="alternate"> to RSS, Atom or '
+            "JSON Feed); ask the site for its feed URL"
+        )
     last_error = ""
     for link in links[:3]:
         try:
@@ -87,9 +89,18 @@ class Poller:
     """Claims due feeds (a lease, so several processes never check one feed at once), checks each, and hands
     the pure outcome to the store. ``owner`` names this process in the leases it holds."""
 
-    def __init__(self, store: Store, fetcher: Fetcher, config: Config, builder: ArticleBuilder, workers: Workers, *,
-                 clock: Callable[[], float] = time.time, on_queued: Callable[[], None] | None = None,
-                 owner: str = "") -> None:
+    def __init__(
+        self,
+        store: Store,
+        fetcher: Fetcher,
+        config: Config,
+        builder: ArticleBuilder,
+        workers: Workers,
+        *,
+        clock: Callable[[], float] = time.time,
+        on_queued: Callable[[], None] | None = None,
+        owner: str = "",
+    ) -> None:
         self._store = store
         self._fetcher = fetcher
         self._workers = workers
@@ -123,8 +134,9 @@ class Poller:
 
         claimed = 0
         while claimed < limit:
-            batch = await self._store.claim_due_feeds(self._clock(), min(width, limit - claimed), owner=self.owner,
-                                                      lease=self._config.polling.lease_seconds)
+            batch = await self._store.claim_due_feeds(
+                self._clock(), min(width, limit - claimed), owner=self.owner, lease=self._config.polling.lease_seconds
+            )
             if not batch:
                 break
             claimed += len(batch)
@@ -144,8 +156,9 @@ class Poller:
             result = await self._fetcher.get(feed.url, etag=feed.etag, last_modified=feed.last_modified)
             if result.not_modified:
                 stats.not_modified += 1
-                await self._store.apply_outcome(feed, schedule.after_not_modified(
-                    feed, now=self._clock(), took=result.seconds))
+                await self._store.apply_outcome(
+                    feed, schedule.after_not_modified(feed, now=self._clock(), took=result.seconds)
+                )
                 self.observe("not_modified", time.monotonic() - started)
                 return
             created = await self._ingest(feed, result, stats)
@@ -167,34 +180,69 @@ class Poller:
             await self._fail(feed, f"internal error: {type(exc).__name__}: {str(exc)[:200]}", stats)
 
     async def _ingest(self, feed: Feed, result: FetchResult, stats: RoundStats) -> int:
-        examined = await self._workers.run(examine, result.body, result.url, result.content_type, feed.id,
-                                           self._config.polling.max_items)
+        examined = await self._workers.run(
+            examine, result.body, result.url, result.content_type, feed.id, self._config.polling.max_items
+        )
         found = examined.candidates
         known_keys, known_stories = await self._store.known_identities(
-            feed.id, [c.key for c in found], [c.story_key for c in found])
+            feed.id, [c.key for c in found], [c.story_key for c in found]
+        )
         subs = await self._store.subscriptions_for_feed(feed.id)
         now = self._clock()
-        new = decide_new(feed, found, known_keys, known_stories, subs, datetime.fromtimestamp(now, UTC),
-                         initial_posts=self._config.polling.initial_posts,
-                         max_age=timedelta(days=self._config.polling.max_age_days))
+        new = decide_new(
+            feed,
+            found,
+            known_keys,
+            known_stories,
+            subs,
+            datetime.fromtimestamp(now, UTC),
+            initial_posts=self._config.polling.initial_posts,
+            max_age=timedelta(days=self._config.polling.max_age_days),
+        )
         articles = await self._builder.build_all(feed.id, examined.title, new)
         writes = [ArticleWrite(article, item.deliver_to) for article, item in zip(articles, new, strict=True)]
         stats.new_articles += len(writes)
-        outcome = schedule.after_fetch(feed, now=self._clock(), took=result.seconds, title=examined.title,
-                                       etag=result.etag, last_modified=result.last_modified,
-                                       moved_to=result.permanent_url)
+        outcome = schedule.after_fetch(
+            feed,
+            now=self._clock(),
+            took=result.seconds,
+            title=examined.title,
+            etag=result.etag,
+            last_modified=result.last_modified,
+            moved_to=result.permanent_url,
+        )
         return await self._store.apply_outcome(feed, outcome, writes)
 
-    async def _fail(self, feed: Feed, reason: str, stats: RoundStats, *, retry_after: float | None = None,
-                    gone: bool = False, took: float = 0.0) -> None:
+    async def _fail(
+        self,
+        feed: Feed,
+        reason: str,
+        stats: RoundStats,
+        *,
+        retry_after: float | None = None,
+        gone: bool = False,
+        took: float = 0.0,
+    ) -> None:
         stats.failed += 1
         stats.errors[feed.url] = reason
         p = self._config.polling
-        outcome = schedule.after_failure(feed, now=self._clock(), took=took, error=reason,
-                                         limit=p.disable_after_failures, max_backoff=p.max_backoff,
-                                         retry_after=retry_after, gone=gone)
-        log.warning("feed %s failed (%d in a row): %s%s", feed.url, outcome.error_count, reason,
-                    f"; disabled: {outcome.disabled_reason}" if outcome.disabled_reason else "")
+        outcome = schedule.after_failure(
+            feed,
+            now=self._clock(),
+            took=took,
+            error=reason,
+            limit=p.disable_after_failures,
+            max_backoff=p.max_backoff,
+            retry_after=retry_after,
+            gone=gone,
+        )
+        log.warning(
+            "feed %s failed (%d in a row): %s%s",
+            feed.url,
+            outcome.error_count,
+            reason,
+            f"; disabled: {outcome.disabled_reason}" if outcome.disabled_reason else "",
+        )
         self.observe("failed", took)
         await self._store.apply_outcome(feed, outcome)
 
@@ -214,9 +262,14 @@ class Poller:
             await self.prune()
             stats = await self.run_once()
             if stats.checked:
-                log.info("checked %d feeds: %d unchanged, %d failed, %d new articles, %d posts queued",
-                         stats.checked, stats.not_modified, stats.failed, stats.new_articles,
-                         stats.deliveries)
+                log.info(
+                    "checked %d feeds: %d unchanged, %d failed, %d new articles, %d posts queued",
+                    stats.checked,
+                    stats.not_modified,
+                    stats.failed,
+                    stats.new_articles,
+                    stats.deliveries,
+                )
             next_due = await self._store.next_due_time()
             wait = idle if next_due is None else min(idle, max(0.5, next_due - self._clock()))
             await wait_any(stop, self.wake, timeout=wait)

@@ -30,8 +30,7 @@ _PALETTE = (0x5865F2, 0x57F287, 0xFEE75C, 0xEB459E, 0xED4245, 0x3BA55C, 0xFAA61A
 
 def neutralize(text: str) -> str:
     """Make feed text unable to ping anyone or advertise an invite."""
-    text = _MENTION.sub(lambda m: f"@{ZWSP}{m.group(1)}" if m.group(1) else f"<{m.group(2)}{ZWSP}{m.group(3)}>",
-                        text)
+    text = _MENTION.sub(lambda m: f"@{ZWSP}{m.group(1)}" if m.group(1) else f"<{m.group(2)}{ZWSP}{m.group(3)}>", text)
     return _INVITE.sub(lambda m: m.group(1)[:-1] + ZWSP + "/", text)
 
 
@@ -73,8 +72,11 @@ def color_for(source: str) -> int:
 def render(article: Article, *, mention_role_id: int | None = None) -> Post:
     title = cut(escape(" ".join(article.title.split())) or "Untitled", TITLE_MAX)
     footer = cut(_CONTROL.sub("", neutralize(" ".join(article.source.split()))) or "newsbot", FOOTER_MAX)
-    author = cut(_CONTROL.sub("", neutralize(" ".join(article.author.split()))), AUTHOR_MAX) \
-        if article.author and article.author.strip() else None
+    author = (
+        cut(_CONTROL.sub("", neutralize(" ".join(article.author.split()))), AUTHOR_MAX)
+        if article.author and article.author.strip()
+        else None
+    )
     budget = EMBED_TOTAL_MAX - len(title) - len(footer) - len(author or "")
     description = cut(escape(article.summary.strip()), min(DESCRIPTION_MAX, budget))
     return Post(
@@ -93,5 +95,10 @@ def render(article: Article, *, mention_role_id: int | None = None) -> Post:
 
 def embed_length(post: Post) -> int:
     """How Discord counts an embed toward the 6,000 character total."""
-    return (len(post.title) + len(post.description) + len(post.footer) + len(post.author or "")
-            + sum(len(f.name) + len(f.value) for f in post.fields))
+    return (
+        len(post.title)
+        + len(post.description)
+        + len(post.footer)
+        + len(post.author or "")
+        + sum(len(f.name) + len(f.value) for f in post.fields)
+    )

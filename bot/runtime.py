@@ -48,14 +48,22 @@ class Services:
     shards: ShardSet | None = None  # the Discord shards this process posts for (None: every guild)
 
     def poller(self, on_queued: Callable[[], None] | None = None) -> Poller:
-        poller = Poller(self.store, self.fetcher, self.config, self.builder, self.workers, clock=self.clock,
-                        on_queued=on_queued)
+        poller = Poller(
+            self.store, self.fetcher, self.config, self.builder, self.workers, clock=self.clock, on_queued=on_queued
+        )
         poller.observe = self.metrics.observe_check
         return poller
 
     def deliverer(self, sink: Sink, notify: Notify | None = None) -> Deliverer:
-        return Deliverer(self.store, sink, self.config.delivery, clock=self.clock, notify=notify,
-                         shards=self.shards, metrics=self.metrics)
+        return Deliverer(
+            self.store,
+            sink,
+            self.config.delivery,
+            clock=self.clock,
+            notify=notify,
+            shards=self.shards,
+            metrics=self.metrics,
+        )
 
 
 def tune_process() -> None:
@@ -68,9 +76,13 @@ def tune_process() -> None:
 
 
 @contextlib.asynccontextmanager
-async def open_services(config: Config, *, resolver: AbstractResolver | None = None,
-                        clock: Callable[[], float] = time.time, shards: ShardSet | None = None
-                        ) -> AsyncIterator[Services]:
+async def open_services(
+    config: Config,
+    *,
+    resolver: AbstractResolver | None = None,
+    clock: Callable[[], float] = time.time,
+    shards: ShardSet | None = None,
+) -> AsyncIterator[Services]:
     async with Store.open(config.database) as store, Fetcher.open(config, resolver) as fetcher:
         workers = Workers(config.bot.workers)
         builder = ArticleBuilder(fetcher, config.articles, workers)
@@ -81,8 +93,14 @@ async def open_services(config: Config, *, resolver: AbstractResolver | None = N
             workers.close()
 
 
-async def supervise(name: str, run: Callable[[], Awaitable[None]], stop: asyncio.Event, *,
-                    first_delay: float = 1.0, max_delay: float = 60.0) -> None:
+async def supervise(
+    name: str,
+    run: Callable[[], Awaitable[None]],
+    stop: asyncio.Event,
+    *,
+    first_delay: float = 1.0,
+    max_delay: float = 60.0,
+) -> None:
     """Run `run()` until `stop`; if it raises or returns early, log it and start it again after a backoff."""
     delay = first_delay
     while not stop.is_set():
@@ -112,16 +130,31 @@ async def heartbeat(services: Services, stop: asyncio.Event, every: float) -> No
         if stop.is_set():
             return
         checks = sum(s.value for m in metrics.checks.collect() for s in m.samples if s.name.endswith("_total"))
-        posts = sum(s.value for m in metrics.posts.collect() for s in m.samples
-                    if s.name.endswith("_total") and s.labels.get("result") == "sent")
+        posts = sum(
+            s.value
+            for m in metrics.posts.collect()
+            for s in m.samples
+            if s.name.endswith("_total") and s.labels.get("result") == "sent"
+        )
         pending = (await services.store.delivery_counts()).get("pending", 0)
-        log.info("heartbeat: %d feeds checked and %d posts sent in the last %.0f min; %d posts pending",
-                 checks - last_checks, posts - last_posts, every / 60, pending)
+        log.info(
+            "heartbeat: %d feeds checked and %d posts sent in the last %.0f min; %d posts pending",
+            checks - last_checks,
+            posts - last_posts,
+            every / 60,
+            pending,
+        )
         last_checks, last_posts = checks, posts
 
 
-async def run_loops(services: Services, sink: Sink, stop: asyncio.Event, notify: Notify | None = None,
-                    poller: Poller | None = None, deliverer: Deliverer | None = None) -> None:
+async def run_loops(
+    services: Services,
+    sink: Sink,
+    stop: asyncio.Event,
+    notify: Notify | None = None,
+    poller: Poller | None = None,
+    deliverer: Deliverer | None = None,
+) -> None:
     """Poll and deliver until `stop` is set, each loop supervised; metrics and heartbeat when configured."""
     deliverer = deliverer or services.deliverer(sink, notify)
     poller = poller or services.poller(on_queued=deliverer.wake.set)
@@ -135,15 +168,18 @@ async def run_loops(services: Services, sink: Sink, stop: asyncio.Event, notify:
     await services.store.watch_outbox(on_outbox)
     await services.store.watch_feeds(poller.wake.set)
     jobs: list[tuple[str, Callable[[], Awaitable[None]]]] = [
-        ("poll", lambda: poller.run_forever(stop)), ("deliver", lambda: deliverer.run_forever(stop)),
-        ("event-loop watch", lambda: services.metrics.watch_loop(stop))]
+        ("poll", lambda: poller.run_forever(stop)),
+        ("deliver", lambda: deliverer.run_forever(stop)),
+        ("event-loop watch", lambda: services.metrics.watch_loop(stop)),
+    ]
     if services.config.metrics.heartbeat_minutes:
         every = services.config.metrics.heartbeat_minutes * 60
         jobs.append(("heartbeat", lambda: heartbeat(services, stop, every)))
     async with contextlib.AsyncExitStack() as stack:
         if services.config.metrics.bind:
-            await stack.enter_async_context(serve_metrics(services.metrics, services.store,
-                                                          services.config.metrics.bind, services.clock))
+            await stack.enter_async_context(
+                serve_metrics(services.metrics, services.store, services.config.metrics.bind, services.clock)
+            )
         tasks = [asyncio.create_task(supervise(name, job, stop), name=name) for name, job in jobs]
         try:
             await stop.wait()

@@ -27,13 +27,14 @@ def next_check_after_success(now: float, interval: int, url: str) -> float:
     return slot
 
 
-def next_check_after_failure(now: float, interval: int, error_count: int, max_backoff: int,
-                             retry_after: float | None = None) -> float:
+def next_check_after_failure(
+    now: float, interval: int, error_count: int, max_backoff: int, retry_after: float | None = None
+) -> float:
     """Exponential backoff from the feed's interval, capped; a server's Retry-After wins when it is longer."""
     delay = min(interval * 2 ** max(0, error_count - 1), max_backoff)
     if retry_after is not None:
         delay = max(delay, min(retry_after, max_backoff))
-    return now + max(delay, 1.0)
+    return float(now + max(delay, 1.0))
 
 
 def disable_reason(error_count: int, limit: int, last_error: str, gone: bool) -> str | None:
@@ -44,26 +45,70 @@ def disable_reason(error_count: int, limit: int, last_error: str, gone: bool) ->
     return None
 
 
-def after_fetch(feed: Feed, *, now: float, took: float, title: str, etag: str | None, last_modified: str | None,
-                moved_to: str | None) -> FeedOutcome:
+def after_fetch(
+    feed: Feed,
+    *,
+    now: float,
+    took: float,
+    title: str,
+    etag: str | None,
+    last_modified: str | None,
+    moved_to: str | None,
+) -> FeedOutcome:
     """A document was read: validators replaced, errors cleared, the feed initialized, next slot on its phase."""
-    return FeedOutcome(checked_at=now, next_check=next_check_after_success(now, feed.interval, feed.url), took=took,
-                       error_count=0, last_error=None, disabled_reason=None, title=title, etag=etag,
-                       last_modified=last_modified, initialized=True, moved_to=moved_to)
+    return FeedOutcome(
+        checked_at=now,
+        next_check=next_check_after_success(now, feed.interval, feed.url),
+        took=took,
+        error_count=0,
+        last_error=None,
+        disabled_reason=None,
+        title=title,
+        etag=etag,
+        last_modified=last_modified,
+        initialized=True,
+        moved_to=moved_to,
+    )
 
 
 def after_not_modified(feed: Feed, *, now: float, took: float) -> FeedOutcome:
     """304: nothing changes but the time, and the feed is healthy again."""
-    return FeedOutcome(checked_at=now, next_check=next_check_after_success(now, feed.interval, feed.url), took=took,
-                       error_count=0, last_error=None, disabled_reason=None, title=feed.title, etag=feed.etag,
-                       last_modified=feed.last_modified, initialized=feed.initialized)
+    return FeedOutcome(
+        checked_at=now,
+        next_check=next_check_after_success(now, feed.interval, feed.url),
+        took=took,
+        error_count=0,
+        last_error=None,
+        disabled_reason=None,
+        title=feed.title,
+        etag=feed.etag,
+        last_modified=feed.last_modified,
+        initialized=feed.initialized,
+    )
 
 
-def after_failure(feed: Feed, *, now: float, took: float, error: str, limit: int, max_backoff: int,
-                  retry_after: float | None = None, gone: bool = False) -> FeedOutcome:
+def after_failure(
+    feed: Feed,
+    *,
+    now: float,
+    took: float,
+    error: str,
+    limit: int,
+    max_backoff: int,
+    retry_after: float | None = None,
+    gone: bool = False,
+) -> FeedOutcome:
     """One more failure in a row: back off (Retry-After honoured), and disable after `limit` or on 410 Gone."""
     count = feed.error_count + 1
-    return FeedOutcome(checked_at=now, took=took, error_count=count, last_error=error[:500],
-                       next_check=next_check_after_failure(now, feed.interval, count, max_backoff, retry_after),
-                       disabled_reason=disable_reason(count, limit, error, gone), title=feed.title, etag=feed.etag,
-                       last_modified=feed.last_modified, initialized=feed.initialized)
+    return FeedOutcome(
+        checked_at=now,
+        took=took,
+        error_count=count,
+        last_error=error[:500],
+        next_check=next_check_after_failure(now, feed.interval, count, max_backoff, retry_after),
+        disabled_reason=disable_reason(count, limit, error, gone),
+        title=feed.title,
+        etag=feed.etag,
+        last_modified=feed.last_modified,
+        initialized=feed.initialized,
+    )

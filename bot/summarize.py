@@ -19,11 +19,66 @@ _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-
 _WORD = re.compile(r"\w+", re.UNICODE)
 _ABBREVIATIONS = frozenset(
     {
-        "mr", "mrs", "ms", "dr", "prof", "sr", "jr", "st", "mt", "gen", "col", "lt", "sgt", "capt", "gov",
-        "sen", "rep", "rev", "hon", "pres", "vs", "etc", "inc", "ltd", "co", "corp", "dept", "univ", "jan",
-        "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "no", "nos", "vol",
-        "fig", "al", "approx", "est", "u.s", "u.k", "e.g", "i.e", "a.m", "p.m", "z.b", "bzw", "usw", "ca",
-        "nr", "dipl", "ing",
+        "mr",
+        "mrs",
+        "ms",
+        "dr",
+        "prof",
+        "sr",
+        "jr",
+        "st",
+        "mt",
+        "gen",
+        "col",
+        "lt",
+        "sgt",
+        "capt",
+        "gov",
+        "sen",
+        "rep",
+        "rev",
+        "hon",
+        "pres",
+        "vs",
+        "etc",
+        "inc",
+        "ltd",
+        "co",
+        "corp",
+        "dept",
+        "univ",
+        "jan",
+        "feb",
+        "mar",
+        "apr",
+        "jun",
+        "jul",
+        "aug",
+        "sep",
+        "sept",
+        "oct",
+        "nov",
+        "dec",
+        "no",
+        "nos",
+        "vol",
+        "fig",
+        "al",
+        "approx",
+        "est",
+        "u.s",
+        "u.k",
+        "e.g",
+        "i.e",
+        "a.m",
+        "p.m",
+        "z.b",
+        "bzw",
+        "usw",
+        "ca",
+        "nr",
+        "dipl",
+        "ing",
     }
 )
 _OPEN_QUOTES = {"“": "”", "«": "»", "„": "“", "「": "」", "『": "』", "‘": "’"}
@@ -124,8 +179,7 @@ def _is_boundary(para: str, start: int, end_char: int, after: int) -> bool:
     if not nxt or not (nxt.isupper() or nxt.isdigit() or nxt in "\"'“‘«„(¿¡" or _CJK.match(nxt)):
         return False
     if ch == ".":
-        word = para[start:end_char].rsplit(None, 1)[-1].lower().strip("(\"'“") if para[start:end_char].strip() \
-            else ""
+        word = para[start:end_char].rsplit(None, 1)[-1].lower().strip("(\"'“") if para[start:end_char].strip() else ""
         if word in _ABBREVIATIONS or (len(word) == 1 and word.isalpha()):
             return False
         if re.fullmatch(r"(?:[a-z]\.)+[a-z]", word):

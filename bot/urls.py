@@ -17,9 +17,32 @@ KEY_VERSION = "2"  # 2: a URL-valued guid and a link share one key form, whichev
 # Query parameters that only say where a click came from; they never change which article a URL names.
 _TRACKING_PARAMS = frozenset(
     {
-        "fbclid", "gclid", "dclid", "gclsrc", "msclkid", "yclid", "mc_cid", "mc_eid", "igshid", "_hsenc",
-        "_hsmi", "mkt_tok", "ref_src", "ref_url", "cmpid", "ncid", "ocid", "sr_share", "spm", "wt_mc", "at_medium",
-        "at_campaign", "rss", "feature", "cmp", "s_cid",
+        "fbclid",
+        "gclid",
+        "dclid",
+        "gclsrc",
+        "msclkid",
+        "yclid",
+        "mc_cid",
+        "mc_eid",
+        "igshid",
+        "_hsenc",
+        "_hsmi",
+        "mkt_tok",
+        "ref_src",
+        "ref_url",
+        "cmpid",
+        "ncid",
+        "ocid",
+        "sr_share",
+        "spm",
+        "wt_mc",
+        "at_medium",
+        "at_campaign",
+        "rss",
+        "feature",
+        "cmp",
+        "s_cid",
     }
 )
 _TRACKING_PREFIXES = ("utm_", "pk_", "mtm_", "hsa_", "oly_")

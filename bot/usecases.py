@@ -74,13 +74,31 @@ class BulkResult:
 
 def _probe(request: FollowRequest) -> Subscription:
     """The subscription a request would create, for the pure filter rules before it exists."""
-    return Subscription(0, 0, request.guild_id, request.channel_id, request.mention_role_id,
-                        request.include_words, request.exclude_words, None, None, request.name)
+    return Subscription(
+        0,
+        0,
+        request.guild_id,
+        request.channel_id,
+        request.mention_role_id,
+        request.include_words,
+        request.exclude_words,
+        None,
+        None,
+        request.name,
+    )
 
 
 class NewsApp:
-    def __init__(self, store: Store, fetcher: Fetcher, builder: ArticleBuilder, config: Config, *,
-                 clock: Callable[[], float] = time.time, on_follow: Callable[[], None] | None = None) -> None:
+    def __init__(
+        self,
+        store: Store,
+        fetcher: Fetcher,
+        builder: ArticleBuilder,
+        config: Config,
+        *,
+        clock: Callable[[], float] = time.time,
+        on_follow: Callable[[], None] | None = None,
+    ) -> None:
         self.store = store
         self.fetcher = fetcher
         self.builder = builder
@@ -117,8 +135,10 @@ class NewsApp:
     async def follow(self, request: FollowRequest, *, with_preview: bool = True) -> FollowResult:
         """Follow a feed or page URL in a channel; the preview (if asked) obeys the subscription's filters."""
         if not await self._room(request.guild_id):
-            raise UseCaseError(f"This server already follows {self.config.discord.max_feeds_per_guild} feeds, the "
-                               "most allowed. Remove one with `/feed remove` first.")
+            raise UseCaseError(
+                f"This server already follows {self.config.discord.max_feeds_per_guild} feeds, the "
+                "most allowed. Remove one with `/feed remove` first."
+            )
         found = await self._discover(request.url)
         result = await self.subscribe(request, found.url)
         preview = await self._preview(found, _probe(request)) if with_preview else None
@@ -129,12 +149,25 @@ class NewsApp:
         feed_url = feed_url or request.url
         rule = functools.partial(self._backfill, self._now())
         done = await self.store.follow(
-            Follow(feed_url, request.guild_id, request.channel_id, self.config.polling.default_interval,
-                   request.mention_role_id, request.include_words, request.exclude_words, request.name),
-            now=self.clock(), backfill=rule)
+            Follow(
+                feed_url,
+                request.guild_id,
+                request.channel_id,
+                self.config.polling.default_interval,
+                request.mention_role_id,
+                request.include_words,
+                request.exclude_words,
+                request.name,
+            ),
+            now=self.clock(),
+            backfill=rule,
+        )
         if done.subscription is None:
-            raise AlreadyFollowing(f"<#{request.channel_id}> already follows {feed_url}." if request.channel_id
-                               else f"{feed_url} is already followed.")
+            raise AlreadyFollowing(
+                f"<#{request.channel_id}> already follows {feed_url}."
+                if request.channel_id
+                else f"{feed_url} is already followed."
+            )
         if self.on_follow:
             self.on_follow()
         return FollowResult(done.subscription, None, done.backfilled)
@@ -177,8 +210,14 @@ class NewsApp:
             done += 1
             if time.monotonic() - last_log >= 5.0:
                 last_log = time.monotonic()
-                log.info("following %s: %d of %d done (%d added, %d skipped)", what, done, len(requests),
-                         len(out.added), len(out.skipped))
+                log.info(
+                    "following %s: %d of %d done (%d added, %d skipped)",
+                    what,
+                    done,
+                    len(requests),
+                    len(out.added),
+                    len(out.skipped),
+                )
 
         await asyncio.gather(*(one(r) for r in requests))
         if requests:
@@ -194,9 +233,13 @@ class NewsApp:
             return Preview(found.url, found.parsed.title, None, "The feed has no articles yet.")
         chosen = preview_choice(found_items, sub, self._now(), max_age=self._max_age)
         if chosen is None:
-            return Preview(found.url, found.parsed.title, None,
-                           "None of its current articles passes this subscription's filters and age limit "
-                           f"({self.config.polling.max_age_days} days), so nothing would post right now.")
+            return Preview(
+                found.url,
+                found.parsed.title,
+                None,
+                "None of its current articles passes this subscription's filters and age limit "
+                f"({self.config.polling.max_age_days} days), so nothing would post right now.",
+            )
         article = await self.builder.build(0, sub.name or found.parsed.title, chosen.to_post((0,)))
         return Preview(found.url, found.parsed.title, article)
 
@@ -217,8 +260,9 @@ class NewsApp:
             if int(changes["interval"]) < minimum:  # type: ignore[call-overload]
                 raise UseCaseError(f"The shortest interval is {minimum // 60} minutes.")
         if "channel_id" in changes and any(
-                v.subscription.channel_id == changes["channel_id"] and v.feed.id == view.feed.id
-                for v in await self.store.guild_subscriptions(view.subscription.guild_id)):
+            v.subscription.channel_id == changes["channel_id"] and v.feed.id == view.feed.id
+            for v in await self.store.guild_subscriptions(view.subscription.guild_id)
+        ):
             raise UseCaseError(f"<#{changes['channel_id']}> already follows this feed.")
         await self.store.update_subscription(view.subscription.id, **changes)
 
@@ -242,10 +286,18 @@ class NewsApp:
         page = await self.builder.page(url)
         if page is None:
             raise UseCaseError("I couldn't read an article at that address (it may be blocked, not HTML, or empty).")
-        return Article(feed_id=0, key="", story_key="", url=url, title=page.title or url,
-                       summary=self.builder.summary(page.text), author=page.author, published=page.published,
-                       image=page.image,
-                       source=page.site_name or (url.split("/")[2] if url.count("/") >= 2 else url))
+        return Article(
+            feed_id=0,
+            key="",
+            story_key="",
+            url=url,
+            title=page.title or url,
+            summary=self.builder.summary(page.text),
+            author=page.author,
+            published=page.published,
+            image=page.image,
+            source=page.site_name or (url.split("/")[2] if url.count("/") >= 2 else url),
+        )
 
     async def sync_config_feeds(self) -> int:
         """The config file's ``[[feeds]]`` exist as subscriptions (added, never removed: admins own the rest);

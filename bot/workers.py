@@ -16,8 +16,14 @@ feed's check, with a reason), and the innocent jobs queued behind it run again o
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import ctypes
 import itertools
 import logging
+import os
+import signal
+import sys
+import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -48,8 +54,12 @@ class Workers:
             # spawn, not fork: the parent has an SQLite thread and an event loop that a forked child must not inherit.
             context = get_context("spawn")
             self._running = context.Array("d", 2 * self.processes, lock=False)
-            self._pool = ProcessPoolExecutor(self.processes, mp_context=context, initializer=_init_worker,
-                                             initargs=(self._running, context.Value("i", 0)))
+            self._pool = ProcessPoolExecutor(
+                self.processes,
+                mp_context=context,
+                initializer=_init_worker,
+                initargs=(self._running, context.Value("i", 0), os.getpid()),
+            )
         return self._pool
 
     async def run(self, fn: Callable[..., R], *args: object) -> R:
@@ -108,13 +118,34 @@ _slot = 0
 _running: Any = None
 
 
-def _init_worker(running: Any, counter: Any) -> None:
-    """In each worker: claim a slot in the shared table where it says which job it runs."""
+def _init_worker(running: Any, counter: Any, parent: int) -> None:
+    """In each worker: claim a slot in the shared table where it says which job it runs, and die with the bot."""
     global _slot, _running
     with counter.get_lock():
         _slot = counter.value
         counter.value += 1
     _running = running
+    _exit_with_parent(parent)
+
+
+def _exit_with_parent(parent: int) -> None:
+    """A worker must not outlive the bot, whatever killed the bot (SIGKILL, the OOM killer): an orphan blocks on
+    its pipe forever. Linux is asked to send SIGKILL when the parent dies (``PR_SET_PDEATHSIG``); elsewhere, and in
+    case the parent died before the request took effect, a thread notices the parent is gone within a second."""
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError, AttributeError):
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # 1 = PR_SET_PDEATHSIG
+
+    if os.getppid() != parent:
+        os._exit(1)  # the bot died while this worker was starting
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
 
 
 def _run_job(job: int, fn: Callable[..., R], *args: object) -> R:

@@ -14,10 +14,11 @@ from aiohttp import web
 
 from bot.config import Config, parse_config
 from bot.demo import serve
-from bot.models import Delivery, Post, Subscription
+from bot.models import Delivery, Feed, Post, Subscription
 from bot.netguard import StaticResolver
 from bot.poll import RoundStats
 from bot.runtime import Services, open_services
+from bot.store import Store
 from bot.usecases import FollowRequest
 from tests.postgres import PostgresForTests, start_postgres
 
@@ -74,13 +75,19 @@ class Site:
     def url(self, path: str) -> str:
         return self.base + path
 
-    def set(self, path: str, body: str | bytes, content_type: str = "application/rss+xml", *,
-            status: int = 200, headers: dict[str, str] | None = None) -> None:
+    def set(
+        self,
+        path: str,
+        body: str | bytes,
+        content_type: str = "application/rss+xml",
+        *,
+        status: int = 200,
+        headers: dict[str, str] | None = None,
+    ) -> None:
         payload = body.encode() if isinstance(body, str) else body
 
         async def handler(request: web.Request) -> web.StreamResponse:
-            return web.Response(body=payload, status=status, headers={"Content-Type": content_type,
-                                                                       **(headers or {})})
+            return web.Response(body=payload, status=status, headers={"Content-Type": content_type, **(headers or {})})
 
         self.routes[path] = handler
 
@@ -158,8 +165,10 @@ def rss(items: list[dict[str, str]], title: str = "Test Feed") -> str:
     for item in items:
         fields = "".join(f"<{k}>{v}</{k}>" for k, v in item.items())
         parts.append(f"<item>{fields}</item>")
-    return (f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>{title}</title>'
-            f"<link>http://example.test/</link>{''.join(parts)}</channel></rss>")
+    return (
+        f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>{title}</title>'
+        f"<link>http://example.test/</link>{''.join(parts)}</channel></rss>"
+    )
 
 
 async def settle() -> None:
@@ -193,6 +202,13 @@ async def follow(services: Services, url: str, channel: int = 100, guild: int = 
     that is broken on purpose)."""
     result = await services.app.subscribe(FollowRequest(url, guild, channel, **kw))
     return result.subscription
+
+
+async def feed_of(store: Store, url: str) -> Feed:
+    """The stored feed for a URL, which the test expects to exist."""
+    feed = await store.feed_by_url(url)
+    assert feed is not None, f"no feed stored for {url}"
+    return feed
 
 
 async def poll_and_deliver(services: Services, sink: RecordingSink) -> tuple[RoundStats, int]:

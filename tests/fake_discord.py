@@ -31,8 +31,9 @@ _ids = itertools.count(1_000_000_000_000_000_000)
 
 def _json(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
     """JSON the way Discord sends it: discord.py parses only an exact 'application/json' content type."""
-    return web.Response(body=json.dumps(data).encode(), status=status,
-                        headers={**(headers or {}), "Content-Type": "application/json"})
+    return web.Response(
+        body=json.dumps(data).encode(), status=status, headers={**(headers or {}), "Content-Type": "application/json"}
+    )
 
 
 def snowflake() -> int:
@@ -53,11 +54,20 @@ class Channel:
     def payload(self) -> dict[str, Any]:
         overwrites = []
         if self.bot_perms != ALL_PERMS:
-            overwrites.append({"id": str(BOT_ID), "type": 1, "allow": "0",
-                               "deny": str(ALL_PERMS & ~self.bot_perms)})
-        return {"id": str(self.id), "type": 0, "guild_id": str(self.guild_id), "name": self.name, "position": 0,
-                "permission_overwrites": overwrites, "parent_id": None, "nsfw": False, "topic": None,
-                "rate_limit_per_user": 0, "last_message_id": None}
+            overwrites.append({"id": str(BOT_ID), "type": 1, "allow": "0", "deny": str(ALL_PERMS & ~self.bot_perms)})
+        return {
+            "id": str(self.id),
+            "type": 0,
+            "guild_id": str(self.guild_id),
+            "name": self.name,
+            "position": 0,
+            "permission_overwrites": overwrites,
+            "parent_id": None,
+            "nsfw": False,
+            "topic": None,
+            "rate_limit_per_user": 0,
+            "last_message_id": None,
+        }
 
 
 @dataclass
@@ -69,20 +79,68 @@ class Guild:
     system_channel_id: int | None = None
 
     def payload(self) -> dict[str, Any]:
-        roles = [{"id": str(self.id), "name": "@everyone", "permissions": str(ALL_PERMS), "position": 0,
-                  "color": 0, "hoist": False, "managed": False, "mentionable": False}]
-        roles += [{"id": str(rid), "name": name, "permissions": "0", "position": 1, "color": 0, "hoist": False,
-                   "managed": False, "mentionable": True} for rid, name in self.roles.items()]
+        roles = [
+            {
+                "id": str(self.id),
+                "name": "@everyone",
+                "permissions": str(ALL_PERMS),
+                "position": 0,
+                "color": 0,
+                "hoist": False,
+                "managed": False,
+                "mentionable": False,
+            }
+        ]
+        roles += [
+            {
+                "id": str(rid),
+                "name": name,
+                "permissions": "0",
+                "position": 1,
+                "color": 0,
+                "hoist": False,
+                "managed": False,
+                "mentionable": True,
+            }
+            for rid, name in self.roles.items()
+        ]
         return {
-            "id": str(self.id), "name": self.name, "icon": None, "owner_id": "1", "afk_timeout": 300,
-            "verification_level": 0, "default_message_notifications": 0, "explicit_content_filter": 0,
-            "roles": roles, "emojis": [], "stickers": [], "features": [], "mfa_level": 0, "member_count": 2,
+            "id": str(self.id),
+            "name": self.name,
+            "icon": None,
+            "owner_id": "1",
+            "afk_timeout": 300,
+            "verification_level": 0,
+            "default_message_notifications": 0,
+            "explicit_content_filter": 0,
+            "roles": roles,
+            "emojis": [],
+            "stickers": [],
+            "features": [],
+            "mfa_level": 0,
+            "member_count": 2,
             "system_channel_id": str(self.system_channel_id) if self.system_channel_id else None,
-            "channels": [c.payload() for c in self.channels.values()], "threads": [], "voice_states": [],
-            "presences": [], "large": False, "unavailable": False, "premium_tier": 0, "preferred_locale": "en-US",
-            "members": [{"user": _user(BOT_ID, "newsbot", bot=True), "roles": [], "joined_at":
-                         "2026-01-01T00:00:00+00:00", "deaf": False, "mute": False, "flags": 0}],
-            "stage_instances": [], "guild_scheduled_events": [], "soundboard_sounds": [],
+            "channels": [c.payload() for c in self.channels.values()],
+            "threads": [],
+            "voice_states": [],
+            "presences": [],
+            "large": False,
+            "unavailable": False,
+            "premium_tier": 0,
+            "preferred_locale": "en-US",
+            "members": [
+                {
+                    "user": _user(BOT_ID, "newsbot", bot=True),
+                    "roles": [],
+                    "joined_at": "2026-01-01T00:00:00+00:00",
+                    "deaf": False,
+                    "mute": False,
+                    "flags": 0,
+                }
+            ],
+            "stage_instances": [],
+            "guild_scheduled_events": [],
+            "soundboard_sounds": [],
         }
 
 
@@ -210,8 +268,13 @@ class FakeDiscord:
 
     # ----- setup helpers for tests
 
-    def add_guild(self, name: str, channels: tuple[str, ...] = ("news",), roles: tuple[str, ...] = (),
-                  shard: tuple[int, int] | None = None) -> Guild:
+    def add_guild(
+        self,
+        name: str,
+        channels: tuple[str, ...] = ("news",),
+        roles: tuple[str, ...] = (),
+        shard: tuple[int, int] | None = None,
+    ) -> Guild:
         """A guild; with ``shard=(id, count)`` its id is chosen so Discord's ``(id >> 22) % count`` gives that shard."""
         gid = snowflake()
         if shard is not None:
@@ -236,8 +299,10 @@ class FakeDiscord:
 
     def _auth(self, request: web.Request) -> None:
         if request.headers.get("Authorization") != f"Bot {TOKEN}":
-            raise web.HTTPUnauthorized(text=json.dumps({"message": "401: Unauthorized", "code": 0}),
-                                       headers={"Content-Type": "application/json"})
+            raise web.HTTPUnauthorized(
+                text=json.dumps({"message": "401: Unauthorized", "code": 0}),
+                headers={"Content-Type": "application/json"},
+            )
 
     def _invalid(self, payload: dict[str, Any]) -> web.Response | None:
         """Discord's 400 for a message it would not accept; recorded so tests can assert there were none."""
@@ -257,8 +322,13 @@ class FakeDiscord:
     async def gateway_bot(self, request: web.Request) -> web.Response:
         self._auth(request)
         ws = self.base.replace("http://", "ws://") + "/gateway"
-        return _json({"url": ws, "shards": 1, "session_start_limit": {
-            "total": 1000, "remaining": 999, "reset_after": 0, "max_concurrency": 1}})
+        return _json(
+            {
+                "url": ws,
+                "shards": 1,
+                "session_start_limit": {"total": 1000, "remaining": 999, "reset_after": 0, "max_concurrency": 1},
+            }
+        )
 
     async def me(self, request: web.Request) -> web.Response:
         self._auth(request)
@@ -266,9 +336,19 @@ class FakeDiscord:
 
     async def application(self, request: web.Request) -> web.Response:
         self._auth(request)
-        return _json({"id": str(APP_ID), "name": "newsbot", "icon": None, "description": "",
-                                  "bot_public": True, "bot_require_code_grant": False, "verify_key": "x",
-                                  "owner": _user(1, "owner"), "flags": 0})
+        return _json(
+            {
+                "id": str(APP_ID),
+                "name": "newsbot",
+                "icon": None,
+                "description": "",
+                "bot_public": True,
+                "bot_require_code_grant": False,
+                "verify_key": "x",
+                "owner": _user(1, "owner"),
+                "flags": 0,
+            }
+        )
 
     async def get_commands(self, request: web.Request) -> web.Response:
         self._auth(request)
@@ -278,8 +358,9 @@ class FakeDiscord:
         self._auth(request)
         body = await request.json()
         self.command_syncs += 1
-        self.global_commands = [{**c, "id": str(snowflake()), "application_id": str(APP_ID), "version": "1"}
-                                for c in body]
+        self.global_commands = [
+            {**c, "id": str(snowflake()), "application_id": str(APP_ID), "version": "1"} for c in body
+        ]
         return _json(self.global_commands)
 
     async def get_channel(self, request: web.Request) -> web.Response:
@@ -310,21 +391,33 @@ class FakeDiscord:
                     self.uploads.append((name, bytes(data)))
                     self.attachments[name] = bytes(data)
                     where = f"{self.base}/attachments/{name}"
-                    files.append({"id": str(snowflake()), "filename": name, "size": len(data), "url": where,
-                                  "proxy_url": where})
+                    files.append(
+                        {"id": str(snowflake()), "filename": name, "size": len(data), "url": where, "proxy_url": where}
+                    )
             payload["attachments"] = files
             return payload
         return await request.json()
 
     def _message(self, channel_id: int, payload: dict[str, Any], *, author_bot: bool = True) -> dict[str, Any]:
         msg = {
-            "id": str(snowflake()), "channel_id": str(channel_id), "type": 0, "tts": False,
+            "id": str(snowflake()),
+            "channel_id": str(channel_id),
+            "type": 0,
+            "tts": False,
             "author": _user(BOT_ID, "newsbot", bot=True) if author_bot else _user(1, "user"),
-            "content": payload.get("content") or "", "embeds": payload.get("embeds") or [],
-            "attachments": payload.get("attachments") or [], "mentions": [], "mention_roles": [],
-            "mention_everyone": False, "pinned": False, "timestamp": "2026-01-01T00:00:00+00:00",
-            "edited_timestamp": None, "flags": payload.get("flags") or 0, "components": [],
-            "allowed_mentions": payload.get("allowed_mentions"), "nonce": payload.get("nonce"),
+            "content": payload.get("content") or "",
+            "embeds": payload.get("embeds") or [],
+            "attachments": payload.get("attachments") or [],
+            "mentions": [],
+            "mention_roles": [],
+            "mention_everyone": False,
+            "pinned": False,
+            "timestamp": "2026-01-01T00:00:00+00:00",
+            "edited_timestamp": None,
+            "flags": payload.get("flags") or 0,
+            "components": [],
+            "allowed_mentions": payload.get("allowed_mentions"),
+            "nonce": payload.get("nonce"),
         }
         return msg
 
@@ -351,8 +444,11 @@ class FakeDiscord:
             return self._error(int(fault), 0, "Server Error")
         if fault == "429":
             self.rate_limited += 1
-            return _json({"message": "You are being rate limited.", "retry_after": 0.5, "global": False},
-                         status=429, headers={"Retry-After": "0.5", "X-RateLimit-Scope": "user", "Via": "1.1 google"})
+            return _json(
+                {"message": "You are being rate limited.", "retry_after": 0.5, "global": False},
+                status=429,
+                headers={"Retry-After": "0.5", "X-RateLimit-Scope": "user", "Via": "1.1 google"},
+            )
         payload = await self._read_payload(request)
         if (refused := self._invalid(payload)) is not None:
             return refused
@@ -365,10 +461,17 @@ class FakeDiscord:
             self.limited_at.append((cid, time.monotonic(), wait))
             return _json(
                 {"message": "You are being rate limited.", "retry_after": round(wait, 3), "global": False},
-                status=429, headers={"Retry-After": str(max(1, round(wait))), "X-RateLimit-Remaining": "0",
-                                     "Via": "1.1 google",
-                                     "X-RateLimit-Reset-After": f"{wait:.3f}", "X-RateLimit-Bucket": f"ch{cid}",
-                                     "X-RateLimit-Scope": "user", "X-RateLimit-Limit": "5"})
+                status=429,
+                headers={
+                    "Retry-After": str(max(1, round(wait))),
+                    "X-RateLimit-Remaining": "0",
+                    "Via": "1.1 google",
+                    "X-RateLimit-Reset-After": f"{wait:.3f}",
+                    "X-RateLimit-Bucket": f"ch{cid}",
+                    "X-RateLimit-Scope": "user",
+                    "X-RateLimit-Limit": "5",
+                },
+            )
         msg = self._message(cid, payload)
         self.messages[cid].append(msg)
         self.post_times.append((cid, time.monotonic()))
@@ -380,8 +483,15 @@ class FakeDiscord:
         stamps = self._windows[cid]
         remaining = max(0, count - len(stamps))
         reset_after = max(0.001, window - (time.monotonic() - stamps[0])) if stamps else window
-        return _json(msg, headers={"X-RateLimit-Limit": str(count), "X-RateLimit-Remaining": str(remaining),
-                                   "X-RateLimit-Reset-After": f"{reset_after:.3f}", "X-RateLimit-Bucket": f"ch{cid}"})
+        return _json(
+            msg,
+            headers={
+                "X-RateLimit-Limit": str(count),
+                "X-RateLimit-Remaining": str(remaining),
+                "X-RateLimit-Reset-After": f"{reset_after:.3f}",
+                "X-RateLimit-Bucket": f"ch{cid}",
+            },
+        )
 
     async def get_messages(self, request: web.Request) -> web.Response:
         self._auth(request)
@@ -420,8 +530,9 @@ class FakeDiscord:
             inter.responses.append({"_kind": "autocomplete", "choices": choices})
             inter.done.set()
         elif kind == 5:  # deferred: the real answer comes as a follow-up or an edit
-            inter.responses.append({"_kind": "defer" if (data.get("flags") or 0) & 64 else "defer-public",
-                                    "flags": data.get("flags") or 0})
+            inter.responses.append(
+                {"_kind": "defer" if (data.get("flags") or 0) & 64 else "defer-public", "flags": data.get("flags") or 0}
+            )
         elif kind == 4:
             if (refused := self._invalid(data)) is not None:
                 return refused
@@ -431,10 +542,18 @@ class FakeDiscord:
             inter.responses.append({"_kind": f"type{kind}", **data})
             inter.done.set()
         message = self._message(0, data)
-        return _json({"interaction": {"id": str(inter.id), "type": 2, "response_message_id":
-                                                  message["id"], "response_message_loading": kind == 5,
-                                                  "response_message_ephemeral": bool((data.get("flags") or 0) & 64)},
-                                  "resource": {"type": kind, "message": message if kind == 4 else None}})
+        return _json(
+            {
+                "interaction": {
+                    "id": str(inter.id),
+                    "type": 2,
+                    "response_message_id": message["id"],
+                    "response_message_loading": kind == 5,
+                    "response_message_ephemeral": bool((data.get("flags") or 0) & 64),
+                },
+                "resource": {"type": kind, "message": message if kind == 4 else None},
+            }
+        )
 
     async def _webhook_message(self, request: web.Request, kind: str) -> web.Response:
         """A follow-up or an edit of the original reply: validated like any message, recorded on the interaction."""
@@ -462,10 +581,20 @@ class FakeDiscord:
             return self._error(404, 10008, "Unknown Message")
         return _json(self._message(0, inter.responses[-1] if inter.responses else {}))
 
-    async def invoke(self, guild: Guild, channel: Channel, command: str, subcommand: str | None = None,
-                     options: dict[str, Any] | None = None, *, user_id: int = 42, permissions: int = ALL_PERMS,
-                     focused: str | None = None, timeout: float = 15.0, attachment: tuple[str, bytes] | None = None
-                     ) -> Interaction:
+    async def invoke(
+        self,
+        guild: Guild,
+        channel: Channel,
+        command: str,
+        subcommand: str | None = None,
+        options: dict[str, Any] | None = None,
+        *,
+        user_id: int = 42,
+        permissions: int = ALL_PERMS,
+        focused: str | None = None,
+        timeout: float = 15.0,
+        attachment: tuple[str, bytes] | None = None,
+    ) -> Interaction:
         """Send INTERACTION_CREATE as a member would trigger it, and wait for the bot's answer."""
         inter = Interaction(snowflake(), f"tok{snowflake()}")
         self.interactions[inter.id] = inter
@@ -479,35 +608,65 @@ class FakeDiscord:
                 value = str(value.id)
             elif opt_type == 8:
                 resolved.setdefault("roles", {})[str(value)] = {
-                    "id": str(value), "name": guild.roles.get(int(value), "role"), "permissions": "0", "position": 1,
-                    "color": 0, "hoist": False, "managed": False, "mentionable": True}
+                    "id": str(value),
+                    "name": guild.roles.get(int(value), "role"),
+                    "permissions": "0",
+                    "position": 1,
+                    "color": 0,
+                    "hoist": False,
+                    "managed": False,
+                    "mentionable": True,
+                }
                 value = str(value)
             elif opt_type == 11 and attachment is not None:
                 aid = str(snowflake())
                 self.attachments[attachment[0]] = attachment[1]
                 resolved.setdefault("attachments", {})[aid] = {
-                    "id": aid, "filename": attachment[0], "size": len(attachment[1]),
+                    "id": aid,
+                    "filename": attachment[0],
+                    "size": len(attachment[1]),
                     "url": f"{self.base}/attachments/{attachment[0]}",
-                    "proxy_url": f"{self.base}/attachments/{attachment[0]}"}
+                    "proxy_url": f"{self.base}/attachments/{attachment[0]}",
+                }
                 value = aid
             entry: dict[str, Any] = {"name": name, "type": opt_type, "value": value}
             if focused == name:
                 entry["focused"] = True
             opts.append(entry)
-        data: dict[str, Any] = {"id": cmd["id"] if cmd else str(snowflake()), "name": command, "type": 1,
-                                "guild_id": str(guild.id)}
+        data: dict[str, Any] = {
+            "id": cmd["id"] if cmd else str(snowflake()),
+            "name": command,
+            "type": 1,
+            "guild_id": str(guild.id),
+        }
         data["options"] = [{"name": subcommand, "type": 1, "options": opts}] if subcommand else opts
         if resolved:
             data["resolved"] = resolved
-        payload = {
-            "id": str(inter.id), "application_id": str(APP_ID), "type": 4 if focused else 2, "token": inter.token,
-            "version": 1, "guild_id": str(guild.id), "channel_id": str(channel.id),
+        payload: dict[str, Any] = {
+            "id": str(inter.id),
+            "application_id": str(APP_ID),
+            "type": 4 if focused else 2,
+            "token": inter.token,
+            "version": 1,
+            "guild_id": str(guild.id),
+            "channel_id": str(channel.id),
             "channel": {**channel.payload(), "permissions": str(ALL_PERMS)},
-            "member": {"user": _user(user_id, f"user{user_id}"), "roles": [], "permissions": str(permissions),
-                       "joined_at": "2026-01-01T00:00:00+00:00", "deaf": False, "mute": False, "nick": None,
-                       "flags": 0},
-            "app_permissions": str(channel.bot_perms), "locale": "en-US", "guild_locale": "en-US",
-            "entitlements": [], "authorizing_integration_owners": {"0": str(guild.id)}, "context": 0,
+            "member": {
+                "user": _user(user_id, f"user{user_id}"),
+                "roles": [],
+                "permissions": str(permissions),
+                "joined_at": "2026-01-01T00:00:00+00:00",
+                "deaf": False,
+                "mute": False,
+                "nick": None,
+                "flags": 0,
+            },
+            "app_permissions": str(channel.bot_perms),
+            "locale": "en-US",
+            "guild_locale": "en-US",
+            "entitlements": [],
+            "authorizing_integration_owners": {"0": str(guild.id)},
+            "context": 0,
             "attachment_size_limit": 10 * 1024 * 1024,
             "data": data,
         }
@@ -591,10 +750,17 @@ class FakeDiscord:
         self.sequence += 1
         shard = self.socket_shards.get(id(ws), (0, 1))
         mine = [g for g in self.guilds.values() if self._owns(ws, g.id)]
-        ready = {"v": 10, "user": _user(BOT_ID, "newsbot", bot=True), "guilds": [
-            {"id": str(g.id), "unavailable": True} for g in mine], "session_id": self.session_id,
-            "resume_gateway_url": self.base.replace("http://", "ws://") + "/gateway", "shard": list(shard),
-            "application": {"id": str(APP_ID), "flags": 0}, "private_channels": [], "relationships": []}
+        ready = {
+            "v": 10,
+            "user": _user(BOT_ID, "newsbot", bot=True),
+            "guilds": [{"id": str(g.id), "unavailable": True} for g in mine],
+            "session_id": self.session_id,
+            "resume_gateway_url": self.base.replace("http://", "ws://") + "/gateway",
+            "shard": list(shard),
+            "application": {"id": str(APP_ID), "flags": 0},
+            "private_channels": [],
+            "relationships": [],
+        }
         await ws.send_str(json.dumps({"op": 0, "t": "READY", "s": self.sequence, "d": ready}))
         for guild in mine:
             self.sequence += 1

@@ -14,9 +14,23 @@ FEEDS = Path(__file__).parent / "data" / "feeds"
 def parsed_as_dict(path: Path) -> dict[str, Any]:
     ct = "application/feed+json" if path.suffix == ".json" else "application/xml"
     feed = parse_feed(path.read_bytes(), f"https://{path.stem}.example/feed", ct)
-    return {"kind": feed.kind, "title": feed.title, "site_url": feed.site_url, "entries": [
-        {"guid": e.guid, "link": e.link, "title": e.title, "content_html": e.content_html, "author": e.author,
-         "published": e.published.isoformat() if e.published else None, "image": e.image} for e in feed.entries]}
+    return {
+        "kind": feed.kind,
+        "title": feed.title,
+        "site_url": feed.site_url,
+        "entries": [
+            {
+                "guid": e.guid,
+                "link": e.link,
+                "title": e.title,
+                "content_html": e.content_html,
+                "author": e.author,
+                "published": e.published.isoformat() if e.published else None,
+                "image": e.image,
+            }
+            for e in feed.entries
+        ],
+    }
 
 
 def feed_files() -> list[Path]:

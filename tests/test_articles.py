@@ -7,15 +7,29 @@ from bot.extract import extract
 from bot.summarize import split_sentences, summarize
 from tests.conftest import RecordingSink, Site, follow, poll_and_deliver, rss
 
-JUNK = ("Quick Links", "Fetching more content", "More from", "Edited by", "Share on", "Sign up", "cookies",
-        "Trending", "All rights reserved", "Photo: Gazette staff", "Tide tables")
+JUNK = (
+    "Quick Links",
+    "Fetching more content",
+    "More from",
+    "Edited by",
+    "Share on",
+    "Sign up",
+    "cookies",
+    "Trending",
+    "All rights reserved",
+    "Photo: Gazette staff",
+    "Tide tables",
+)
 
 
 async def demo_page(slug: str) -> tuple[bytes, str]:
     import aiohttp
 
-    async with serve(build_site(datetime(2026, 11, 25, 12, tzinfo=UTC))) as base, aiohttp.ClientSession() as s, \
-            s.get(f"{base}/news/{slug}") as resp:
+    async with (
+        serve(build_site(datetime(2026, 11, 25, 12, tzinfo=UTC))) as base,
+        aiohttp.ClientSession() as s,
+        s.get(f"{base}/news/{slug}") as resp,
+    ):
         return await resp.read(), f"https://gazette.test/news/{slug}"
 
 
@@ -43,8 +57,11 @@ async def test_extraction_and_summary_of_german_article() -> None:
 
 
 def test_first_content_image_when_page_names_none() -> None:
-    html = """<html><body><article><h1>T</h1><img src="/logo.png"><img src="data:image/png;base64,xx">
-      <img src="pics/main.jpg" width="600"><p>""" + "Real article text goes here. " * 20
+    html = (
+        """<html><body><article><h1>T</h1><img src="/logo.png"><img src="data:image/png;base64,xx">
+      <img src="pics/main.jpg" width="600"><p>"""
+        + "Real article text goes here. " * 20
+    )
     html += "</p></article></body></html>"
     page = extract(html, "https://site.test/a/b.html")
     assert page is not None and page.image == "https://site.test/a/pics/main.jpg"
@@ -55,13 +72,15 @@ def test_no_article_text_gives_none() -> None:
     assert extract(b"", "https://s.test/") is None
 
 
-TEXT = ("The city council approved the new harbour budget on Tuesday after a long debate. "
-        "The plan adds two ferries and repairs the old pier. "
-        "Mayor Ana Ruiz said: \"This is a good day. We waited ten years.\" "
-        "Critics said the cost was too high for a town of this size. "
-        "Work starts in March and should end before the summer season.\n"
-        "Sign up for our newsletter to get the latest news.\n"
-        "The council meets again next week.")
+TEXT = (
+    "The city council approved the new harbour budget on Tuesday after a long debate. "
+    "The plan adds two ferries and repairs the old pier. "
+    'Mayor Ana Ruiz said: "This is a good day. We waited ten years." '
+    "Critics said the cost was too high for a town of this size. "
+    "Work starts in March and should end before the summer season.\n"
+    "Sign up for our newsletter to get the latest news.\n"
+    "The council meets again next week."
+)
 
 
 def test_summary_is_two_or_three_whole_sentences_of_the_article() -> None:
@@ -81,15 +100,19 @@ def test_quotes_are_never_split_and_budget_is_respected() -> None:
 
 
 def test_near_duplicate_sentences_are_not_repeated() -> None:
-    text = ("Storm Ida closed the port on Monday morning. Storm Ida closed the port on Monday morning, officials said. "
-            "Ferries will resume on Wednesday if winds drop. Schools stay open.")
+    text = (
+        "Storm Ida closed the port on Monday morning. Storm Ida closed the port on Monday morning, officials said. "
+        "Ferries will resume on Wednesday if winds drop. Schools stay open."
+    )
     summary = summarize(text)
     assert summary.count("closed the port") == 1
 
 
 def test_cjk_sentences_split_and_summarize() -> None:
-    text = ("東京都は二十五日、新しい防災計画を発表した。計画では、湾岸地域に避難所を十か所増やす。"
-            "知事は「住民の安全が最優先だ。」と述べた。工事は来年春に始まる予定だ。")
+    text = (
+        "東京都は二十五日、新しい防災計画を発表した。計画では、湾岸地域に避難所を十か所増やす。"
+        "知事は「住民の安全が最優先だ。」と述べた。工事は来年春に始まる予定だ。"
+    )
     sentences = [s.text for s in split_sentences(text)]
     assert sentences[0] == "東京都は二十五日、新しい防災計画を発表した。"
     assert "知事は「住民の安全が最優先だ。」と述べた。" in sentences
@@ -105,13 +128,23 @@ def test_single_overlong_sentence_is_clipped_at_a_word() -> None:
 
 async def test_page_is_fetched_once_and_failures_fall_back_to_feed_text(site: Site, services) -> None:
     body = "<p>" + " ".join(f"Sentence number {i} of the real article body is here." for i in range(20)) + "</p>"
-    site.set("/story", f"<html><head><title>S</title></head><body><article>{body}</article></body></html>",
-             "text/html")
+    site.set("/story", f"<html><head><title>S</title></head><body><article>{body}</article></body></html>", "text/html")
     shared = {"title": "Shared story", "link": site.url("/story"), "description": "Teaser only."}
     site.set("/a", rss([{**shared, "guid": "a"}]))
     site.set("/b", rss([{**shared, "guid": "b"}]))
-    site.set("/c", rss([{"title": "Broken page", "link": site.url("/nope"), "guid": "c",
-                         "description": "The feed's own text is used."}]))
+    site.set(
+        "/c",
+        rss(
+            [
+                {
+                    "title": "Broken page",
+                    "link": site.url("/nope"),
+                    "guid": "c",
+                    "description": "The feed's own text is used.",
+                }
+            ]
+        ),
+    )
     await follow(services, site.url("/a"), channel=1)
     await follow(services, site.url("/b"), channel=2)
     await follow(services, site.url("/c"), channel=3)

@@ -10,17 +10,20 @@ def test_defaults_are_valid() -> None:
     assert config.network.allow_private is False
 
 
-@pytest.mark.parametrize(("data", "message"), [
-    ({"polling": {"intervall": 5}}, "polling.intervall: unknown key"),
-    ({"pollig": {}}, "pollig: unknown section"),
-    ({"polling": {"default_interval": "fast"}}, "polling.default_interval: expected a whole number"),
-    ({"polling": {"min_interval": 5}}, "polling.min_interval: must be at least 30"),
-    ({"fetch": {"timeout": -1}}, "fetch.timeout: must not be negative"),
-    ({"network": {"allowed_networks": ["not-a-net"]}}, "network.allowed_networks[0]"),
-    ({"feeds": [{"channel_id": 1}]}, "feeds[0].url: required"),
-    ({"feeds": [{"url": "ftp://x"}]}, "feeds[0].url: must start with http"),
-    ({"bot": {"log_level": "LOUD"}}, "bot.log_level"),
-])
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"polling": {"intervall": 5}}, "polling.intervall: unknown key"),
+        ({"pollig": {}}, "pollig: unknown section"),
+        ({"polling": {"default_interval": "fast"}}, "polling.default_interval: expected a whole number"),
+        ({"polling": {"min_interval": 5}}, "polling.min_interval: must be at least 30"),
+        ({"fetch": {"timeout": -1}}, "fetch.timeout: must not be negative"),
+        ({"network": {"allowed_networks": ["not-a-net"]}}, "network.allowed_networks[0]"),
+        ({"feeds": [{"channel_id": 1}]}, "feeds[0].url: required"),
+        ({"feeds": [{"url": "ftp://x"}]}, "feeds[0].url: must start with http"),
+        ({"bot": {"log_level": "LOUD"}}, "bot.log_level"),
+    ],
+)
 def test_errors_name_the_key(data, message) -> None:
     with pytest.raises(ConfigError, match=message.replace("[", r"\[").replace("]", r"\]")):
         parse_config(data)

@@ -21,16 +21,15 @@ from tests.fake_discord import TOKEN, FakeDiscord, running
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def write_config(path: Path, fake: FakeDiscord, feed_url: str, guild_id: int, channels: list[int],
-                 items: int) -> None:
+def write_config(path: Path, fake: FakeDiscord, feed_url: str, guild_id: int, channels: list[int], items: int) -> None:
     feeds = "".join(f'\n[[feeds]]\nurl = "{feed_url}"\nchannel_id = {c}\nguild_id = {guild_id}\n' for c in channels)
     path.write_text(f"""
 [bot]
-database = "{path.parent / 'crash.db'}"
+database = "{path.parent / "crash.db"}"
 log_level = "WARNING"
 [discord]
 api_base_url = "{fake.base}/api/v10"
-gateway_url = "{fake.base.replace('http', 'ws')}/gateway"
+gateway_url = "{fake.base.replace("http", "ws")}/gateway"
 [network]
 allowed_networks = ["127.0.0.0/8"]
 [polling]
@@ -51,8 +50,15 @@ async def crash_run(tmp_path: Path, site: Site, kills: int, items: int, channels
     fake.rate_per_channel = (10_000, 1.0)
     guild = fake.add_guild("Crash", channels=tuple(f"c{i}" for i in range(channels)))
     channel_ids = list(guild.channels)
-    site.set("/feed", rss([{"title": f"Story {n}", "link": site.url(f"/s/{n}"), "guid": f"g{n}",
-                            "description": f"Text {n}."} for n in range(items, 0, -1)]))
+    site.set(
+        "/feed",
+        rss(
+            [
+                {"title": f"Story {n}", "link": site.url(f"/s/{n}"), "guid": f"g{n}", "description": f"Text {n}."}
+                for n in range(items, 0, -1)
+            ]
+        ),
+    )
     total = items * channels
     survived = 0
     async with running(fake):
@@ -65,8 +71,17 @@ async def crash_run(tmp_path: Path, site: Site, kills: int, items: int, channels
 
         async def start() -> asyncio.subprocess.Process:
             return await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "bot", "run", "-c", str(config), env=env, cwd=str(ROOT),
-                stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL)
+                sys.executable,
+                "-m",
+                "bot",
+                "run",
+                "-c",
+                str(config),
+                env=env,
+                cwd=str(ROOT),
+                stdout=asyncio.subprocess.DEVNULL,
+                stderr=asyncio.subprocess.DEVNULL,
+            )
 
         for _ in range(kills):
             if posted() >= total:

@@ -4,16 +4,21 @@ from __future__ import annotations
 
 import asyncio
 
+import discord
 import pytest
 
-from tests.conftest import Site, rss, url_of
+from tests.conftest import Site, feed_of, rss, url_of
 from tests.discord_harness import discord_bot, discord_endpoints_restored, endpoints, eventually
 from tests.fake_discord import MEMBER_PERMS, TOKEN, FakeDiscord, running
 
 
 def story(site: Site, n: int) -> dict[str, str]:
-    return {"title": f"Story {n}", "link": site.url(f"/s/{n}"), "guid": f"g{n}",
-            "description": f"Body of story {n}. It has a second sentence with detail."}
+    return {
+        "title": f"Story {n}",
+        "link": site.url(f"/s/{n}"),
+        "guid": f"g{n}",
+        "description": f"Body of story {n}. It has a second sentence with detail.",
+    }
 
 
 @pytest.fixture
@@ -40,7 +45,7 @@ async def test_admin_adds_feed_and_new_items_appear_as_embeds(site: Site, fake: 
         assert embed["footer"]["text"] == "Test Feed"
         assert fake.posted(news.id)[0]["allowed_mentions"]["parse"] == []
         site.set("/feed", rss([story(site, 4), story(site, 3), story(site, 2), story(site, 1)]))
-        feed = await run.services.store.feed_by_url(site.url("/feed"))
+        feed = await feed_of(run.services.store, site.url("/feed"))
         await run.services.store.make_due(feed.id)  # due now
         run.bot.poke_poller()
         await eventually(lambda: len(fake.posted(news.id)) == 3)
@@ -57,8 +62,9 @@ async def add_feed(fake: FakeDiscord, guild, channel, url: str, **options):  # t
     return reply
 
 
-async def test_member_without_manage_server_is_refused_and_nothing_changes(site: Site, fake: FakeDiscord,
-                                                                          make_config) -> None:
+async def test_member_without_manage_server_is_refused_and_nothing_changes(
+    site: Site, fake: FakeDiscord, make_config
+) -> None:
     guild = fake.add_guild("Harbor")
     news = fake.channel(guild, "news")
     site.set("/feed", rss([story(site, 1)]))
@@ -95,7 +101,8 @@ async def test_guilds_never_see_each_others_feeds(site: Site, fake: FakeDiscord,
         for cmd, opts in (("latest", {}), ("search", {"query": "Story"})):
             reply = await fake.invoke(second, other, "news", cmd, opts)
             assert "Story 1" not in reply.text(), cmd
-        assert (await run.services.store.subscription(sub_id, first.id)).subscription.paused_reason is None
+        view = await run.services.store.subscription(sub_id, first.id)
+        assert view is not None and view.subscription.paused_reason is None
 
 
 async def test_rate_limits_are_honoured_and_order_is_kept(site: Site, fake: FakeDiscord, make_config) -> None:
@@ -128,8 +135,9 @@ async def test_429_storm_and_5xx_then_success_posts_once(site: Site, fake: FakeD
     assert fake.rate_limited >= 8
 
 
-async def test_send_that_times_out_after_discord_accepted_it_is_not_duplicated(site: Site, fake: FakeDiscord,
-                                                                              make_config) -> None:
+async def test_send_that_times_out_after_discord_accepted_it_is_not_duplicated(
+    site: Site, fake: FakeDiscord, make_config
+) -> None:
     guild = fake.add_guild("G")
     news = fake.channel(guild, "news")
     site.set("/feed", rss([story(site, 2), story(site, 1)]))
@@ -173,15 +181,17 @@ async def test_missing_permissions_pause_and_tell_the_admins(site: Site, fake: F
         await eventually(lambda: len(fake.posted(news.id)) == 1)
         # The bot loses Send Messages in #news (Discord answers 403 from now on); a new article arrives.
         news.bot_perms = MEMBER_PERMS & ~(1 << 11)
-        run.bot.get_channel(news.id)._overwrites = []  # the cache only learns this via CHANNEL_UPDATE
+        cached = run.bot.get_channel(news.id)
+        assert isinstance(cached, discord.TextChannel)
+        cached._overwrites = []  # the cache only learns this via CHANNEL_UPDATE
         site.set("/feed", rss([story(site, 3), story(site, 2), story(site, 1)]))
-        feed = await run.services.store.feed_by_url(site.url("/feed"))
+        feed = await feed_of(run.services.store, site.url("/feed"))
         await run.services.store.make_due(feed.id)
         run.bot.poke_poller()
         general = fake.channel(guild, "general")
         await eventually(lambda: any("stopped posting to" in m["content"] for m in fake.posted(general.id)))
         views = await run.services.store.guild_subscriptions(guild.id)
-        assert "Missing Permissions" in views[0].subscription.paused_reason
+        assert "Missing Permissions" in (views[0].subscription.paused_reason or "")
         assert fake.posted(general.id)[0]["allowed_mentions"]["parse"] == []
 
 
@@ -238,9 +248,13 @@ async def test_list_edit_pause_resume_test_remove(site: Site, fake: FakeDiscord,
         await eventually(lambda: len(fake.posted(news.id)) == 1)
         listing = await fake.invoke(guild, news, "feed", "list")
         assert "Coast News" in listing.text() and f"<#{news.id}>" in listing.text() and "every 15 min" in listing.text()
-        edited = await fake.invoke(guild, news, "feed", "edit", {"feed": str(sub.id), "channel": other,
-                                                                "interval": 30, "mention": role,
-                                                                "include": "ferry, harbor"})
+        edited = await fake.invoke(
+            guild,
+            news,
+            "feed",
+            "edit",
+            {"feed": str(sub.id), "channel": other, "interval": 30, "mention": role, "include": "ferry, harbor"},
+        )
         assert "Updated" in edited.text()
         view = (await run.services.store.guild_subscriptions(guild.id))[0]
         assert (view.subscription.channel_id, view.subscription.mention_role_id) == (other.id, role)
@@ -270,8 +284,12 @@ async def test_role_mention_pings_only_that_role(site: Site, fake: FakeDiscord, 
     guild = fake.add_guild("G", roles=("readers",))
     news = fake.channel(guild, "news")
     role = next(iter(guild.roles))
-    evil = {"title": "@everyone look <@&999>", "link": site.url("/x"), "guid": "x",
-            "description": "@here [click](https://evil.test) discord.gg/abc ||spoiler|| <@123>"}
+    evil = {
+        "title": "@everyone look <@&999>",
+        "link": site.url("/x"),
+        "guid": "x",
+        "description": "@here [click](https://evil.test) discord.gg/abc ||spoiler|| <@123>",
+    }
     site.set("/feed", rss([evil]))
     async with discord_bot(fake, make_config, **FAST):
         await add_feed(fake, guild, news, site.url("/feed"), mention=role)
@@ -300,14 +318,23 @@ async def test_export_and_import_opml(site: Site, fake: FakeDiscord, make_config
         assert name == "feeds.opml" and site.url("/a").encode() in data
         private = url_of("10.1.1.1", "/feed").encode()
         opml = data.replace(b"</body>", b'<outline xmlUrl="' + private + b'" text="private"/></body>')
-        imported = await fake.invoke(target, fake.channel(target, "news"), "feed", "import", {"file": "x"},
-                                     attachment=("feeds.opml", opml))
+        imported = await fake.invoke(
+            target, fake.channel(target, "news"), "feed", "import", {"file": "x"}, attachment=("feeds.opml", opml)
+        )
         await eventually(lambda: len(imported.responses) >= 2)
         assert "Following 2 new feeds" in imported.text() and "private address" in imported.text()
         assert {v.feed.url for v in await run.services.store.guild_subscriptions(target.id)} == {
-            site.url("/a"), site.url("/b")}
-        bad = await fake.invoke(target, fake.channel(target, "news"), "feed", "import", {"file": "x"},
-                                attachment=("evil.opml", b'<!DOCTYPE x [<!ENTITY a "aaaa">]><opml>&a;</opml'))
+            site.url("/a"),
+            site.url("/b"),
+        }
+        bad = await fake.invoke(
+            target,
+            fake.channel(target, "news"),
+            "feed",
+            "import",
+            {"file": "x"},
+            attachment=("evil.opml", b'<!DOCTYPE x [<!ENTITY a "aaaa">]><opml>&a;</opml'),
+        )
         await eventually(lambda: len(bad.responses) >= 2)
         assert "Could not read the file" in bad.text()
 
@@ -315,12 +342,25 @@ async def test_export_and_import_opml(site: Site, fake: FakeDiscord, make_config
 async def test_member_commands_latest_search_sources_summarize(site: Site, fake: FakeDiscord, make_config) -> None:
     guild = fake.add_guild("G")
     news = fake.channel(guild, "news")
-    body = "".join(f"<p>The lighthouse keeper logged storm number {i} in the harbour on the north pier.</p>"
-                   for i in range(12))
-    site.set("/article", f"<html><head><title>Lighthouse log</title><meta property='og:image' content='/l.jpg'>"
-             f"</head><body><article><h1>Lighthouse log</h1>{body}</article></body></html>", "text/html")
-    site.set("/feed", rss([{"title": "Lighthouse log", "link": site.url("/article"), "guid": "l",
-                            "description": "Teaser."}, story(site, 1)], title="Coast"))
+    body = "".join(
+        f"<p>The lighthouse keeper logged storm number {i} in the harbour on the north pier.</p>" for i in range(12)
+    )
+    site.set(
+        "/article",
+        f"<html><head><title>Lighthouse log</title><meta property='og:image' content='/l.jpg'>"
+        f"</head><body><article><h1>Lighthouse log</h1>{body}</article></body></html>",
+        "text/html",
+    )
+    site.set(
+        "/feed",
+        rss(
+            [
+                {"title": "Lighthouse log", "link": site.url("/article"), "guid": "l", "description": "Teaser."},
+                story(site, 1),
+            ],
+            title="Coast",
+        ),
+    )
     async with discord_bot(fake, make_config, polling={"initial_posts": 2}, **FAST):
         await add_feed(fake, guild, news, site.url("/feed"))
         await eventually(lambda: len(fake.posted(news.id)) == 2)
@@ -330,17 +370,20 @@ async def test_member_commands_latest_search_sources_summarize(site: Site, fake:
         assert "Lighthouse log" in found.text() and "Story 1" not in found.text()  # matched by body text
         sources = await fake.invoke(guild, news, "news", "sources", permissions=MEMBER_PERMS)
         assert "Coast" in sources.text() and f"<#{news.id}>" in sources.text()
-        summary = await fake.invoke(guild, news, "news", "summarize", {"url": site.url("/article")},
-                                    permissions=MEMBER_PERMS)
+        summary = await fake.invoke(
+            guild, news, "news", "summarize", {"url": site.url("/article")}, permissions=MEMBER_PERMS
+        )
         await eventually(lambda: len(summary.responses) >= 2)
         assert "storm number 0" in summary.text() and summary.ephemeral()
         assert summary.responses[-1]["embeds"][0]["image"]["url"] == site.url("/l.jpg")
-        public = await fake.invoke(guild, news, "news", "summarize", {"url": site.url("/article"), "post": True},
-                                   permissions=MEMBER_PERMS)
+        public = await fake.invoke(
+            guild, news, "news", "summarize", {"url": site.url("/article"), "post": True}, permissions=MEMBER_PERMS
+        )
         await eventually(lambda: len(public.responses) >= 2)
         assert not public.ephemeral() and "Requested by" in public.text()
-        unsafe = await fake.invoke(guild, news, "news", "summarize", {"url": "http://169.254.169.254/"},
-                                   permissions=MEMBER_PERMS)
+        unsafe = await fake.invoke(
+            guild, news, "news", "summarize", {"url": "http://169.254.169.254/"}, permissions=MEMBER_PERMS
+        )
         assert "metadata address" in unsafe.text()
     assert fake.rejected == []
 
@@ -355,8 +398,9 @@ async def test_commands_are_not_resynced_when_unchanged(site: Site, fake: FakeDi
         assert await run.bot.sync_if_changed(force=True) and fake.command_syncs == 2
 
 
-async def test_gateway_drop_resumes_and_invalid_session_reidentifies(site: Site, fake: FakeDiscord,
-                                                                     make_config) -> None:
+async def test_gateway_drop_resumes_and_invalid_session_reidentifies(
+    site: Site, fake: FakeDiscord, make_config
+) -> None:
     guild = fake.add_guild("G")
     news = fake.channel(guild, "news")
     site.set("/feed", rss([story(site, 1)]))
@@ -371,7 +415,7 @@ async def test_gateway_drop_resumes_and_invalid_session_reidentifies(site: Site,
         await eventually(lambda: fake.identifies == 2 and fake.sockets, timeout=20)
         await eventually(lambda: run.bot.is_ready(), timeout=20)
         site.set("/feed", rss([story(site, 2), story(site, 1)]))
-        feed = await run.services.store.feed_by_url(site.url("/feed"))
+        feed = await feed_of(run.services.store, site.url("/feed"))
         await run.services.store.make_due(feed.id)
         run.bot.poke_poller()
         await eventually(lambda: len(fake.posted(news.id)) == 2, timeout=20)
@@ -380,8 +424,9 @@ async def test_gateway_drop_resumes_and_invalid_session_reidentifies(site: Site,
     assert [m["embeds"][0]["title"] for m in fake.posted(news.id)] == ["Story 1", "Story 2"]
 
 
-async def test_hostile_command_options_get_clear_errors_and_change_nothing(site: Site, fake: FakeDiscord,
-                                                                          make_config) -> None:
+async def test_hostile_command_options_get_clear_errors_and_change_nothing(
+    site: Site, fake: FakeDiscord, make_config
+) -> None:
     guild = fake.add_guild("G")
     news = fake.channel(guild, "news")
     site.set("/feed", rss([story(site, 1)]))
@@ -411,8 +456,7 @@ async def test_hostile_command_options_get_clear_errors_and_change_nothing(site:
     assert fake.rejected == []
 
 
-async def test_sync_command_registers_the_slash_commands(fake: FakeDiscord, make_config, monkeypatch,
-                                                         capsys) -> None:
+async def test_sync_command_registers_the_slash_commands(fake: FakeDiscord, make_config, monkeypatch, capsys) -> None:
     from bot.discordbot.client import sync_commands
 
     fake.add_guild("G")

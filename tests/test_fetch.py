@@ -144,7 +144,6 @@ async def test_per_host_limit_caps_concurrent_requests(site: Site, make_config) 
         return web.Response(text=FEED)
 
     site.handle("/feed", handler)
-    async with Fetcher.open(make_config(polling={"per_host_concurrency": 2, "concurrency": 20}),
-                            resolver=NO_DNS) as f:
+    async with Fetcher.open(make_config(polling={"per_host_concurrency": 2, "concurrency": 20}), resolver=NO_DNS) as f:
         await asyncio.gather(*(f.get(site.url("/feed")) for _ in range(10)))
     assert peak == 2

@@ -24,9 +24,11 @@ from tests.conftest import RecordingSink, Site, follow, poll_and_deliver, rss, u
 def test_external_entities_are_never_resolved(tmp_path: Path) -> None:
     secret = tmp_path / "secret.txt"
     secret.write_text("TOP-SECRET-VALUE")
-    body = (f'<?xml version="1.0"?><!DOCTYPE rss [<!ENTITY xxe SYSTEM "file://{secret}">]>'
-            '<rss version="2.0"><channel><title>t &xxe;</title><item><title>a &xxe;</title>'
-            "<link>https://a.test/1</link><description>d &xxe;</description></item></channel></rss>").encode()
+    body = (
+        f'<?xml version="1.0"?><!DOCTYPE rss [<!ENTITY xxe SYSTEM "file://{secret}">]>'
+        '<rss version="2.0"><channel><title>t &xxe;</title><item><title>a &xxe;</title>'
+        "<link>https://a.test/1</link><description>d &xxe;</description></item></channel></rss>"
+    ).encode()
     try:
         feed = parse_feed(body, "https://a.test/feed")
     except ParseError:
@@ -37,10 +39,12 @@ def test_external_entities_are_never_resolved(tmp_path: Path) -> None:
 
 def test_billion_laughs_does_not_expand() -> None:
     levels = ['<!ENTITY lol "lol">'] + [
-        f'<!ENTITY lol{i} "{("&lol" + (str(i - 1) if i > 1 else "") + ";") * 10}">' for i in range(1, 10)]
-    body = (f'<?xml version="1.0"?><!DOCTYPE lolz [{"".join(levels)}]><rss version="2.0"><channel>'
-            "<title>&lol9;</title><item><title>&lol9;</title><link>https://a.test/1</link></item></channel></rss>"
-            ).encode()
+        f'<!ENTITY lol{i} "{("&lol" + (str(i - 1) if i > 1 else "") + ";") * 10}">' for i in range(1, 10)
+    ]
+    body = (
+        f'<?xml version="1.0"?><!DOCTYPE lolz [{"".join(levels)}]><rss version="2.0"><channel>'
+        "<title>&lol9;</title><item><title>&lol9;</title><link>https://a.test/1</link></item></channel></rss>"
+    ).encode()
     try:
         feed = parse_feed(body, "https://a.test/feed")
     except ParseError:
@@ -50,26 +54,34 @@ def test_billion_laughs_does_not_expand() -> None:
 
 def test_huge_feed_and_huge_titles_are_bounded() -> None:
     items = "".join(f"<item><title>t{i}</title><link>https://a.test/{i}</link></item>" for i in range(100_000))
-    feed = parse_feed(f'<rss version="2.0"><channel><title>x</title>{items}</channel></rss>'.encode(),
-                      "https://a.test/feed", max_items=500)
+    feed = parse_feed(
+        f'<rss version="2.0"><channel><title>x</title>{items}</channel></rss>'.encode(),
+        "https://a.test/feed",
+        max_items=500,
+    )
     assert len(feed.entries) == 500
     big = "T" * 10_000_000
-    feed = parse_feed(f'<rss version="2.0"><channel><title>x</title><item><title>{big}</title>'
-                      f"<link>https://a.test/1</link><description>{big}</description></item></channel></rss>"
-                      .encode(), "https://a.test/feed")
+    feed = parse_feed(
+        f'<rss version="2.0"><channel><title>x</title><item><title>{big}</title>'
+        f"<link>https://a.test/1</link><description>{big}</description></item></channel></rss>".encode(),
+        "https://a.test/feed",
+    )
     assert len(feed.entries[0].title) <= 1000 and len(feed.entries[0].content_html) <= 200_000
 
 
-@pytest.mark.parametrize("body", [
-    b'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>caf\xe9 \xff\xfe</title>'
-    b"<item><title>bad \xc3\x28 utf8</title><link>https://a.test/1</link></item></channel></rss>",
-    b'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>x</title><item>'
-    b"<title>nul \x00 byte</title><link>https://a.test/1</link></item></channel></rss>",
-    '<?xml version="1.0" encoding="iso-8859-1"?><rss version="2.0"><channel><title>x</title><item>'
-    "<title>Grüße – “quotes”</title><link>https://a.test/1</link></item></channel></rss>".encode(),
-    '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>x</title><item>'
-    "<title>Größe</title><link>https://a.test/1</link></item></channel></rss>".encode("cp1252"),
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>caf\xe9 \xff\xfe</title>'
+        b"<item><title>bad \xc3\x28 utf8</title><link>https://a.test/1</link></item></channel></rss>",
+        b'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>x</title><item>'
+        b"<title>nul \x00 byte</title><link>https://a.test/1</link></item></channel></rss>",
+        '<?xml version="1.0" encoding="iso-8859-1"?><rss version="2.0"><channel><title>x</title><item>'
+        "<title>Grüße – “quotes”</title><link>https://a.test/1</link></item></channel></rss>".encode(),
+        '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>x</title><item>'
+        "<title>Größe</title><link>https://a.test/1</link></item></channel></rss>".encode("cp1252"),
+    ],
+)
 def test_broken_encodings_and_nul_bytes_parse_or_fail_cleanly(body: bytes) -> None:
     try:
         feed = parse_feed(body, "https://a.test/feed")
@@ -77,8 +89,11 @@ def test_broken_encodings_and_nul_bytes_parse_or_fail_cleanly(body: bytes) -> No
         assert str(exc)
         return
     for entry in feed.entries:
-        post = render(Article(1, "k", "s", entry.link, entry.title, html_to_text(entry.content_html), None,
-                              None, None, feed.title))
+        post = render(
+            Article(
+                1, "k", "s", entry.link, entry.title, html_to_text(entry.content_html), None, None, None, feed.title
+            )
+        )
         assert "\x00" not in post.title + post.description
 
 
@@ -96,8 +111,7 @@ async def test_feed_that_changes_every_guid_posts_each_story_once(site: Site, se
     async def rotating(request: web.Request) -> web.Response:
         nonlocal version
         version += 1
-        body = rss([{"title": f"Story {n}", "link": site.url(f"/s/{n}"), "guid": f"v{version}-{n}"}
-                    for n in (2, 1)])
+        body = rss([{"title": f"Story {n}", "link": site.url(f"/s/{n}"), "guid": f"v{version}-{n}"} for n in (2, 1)])
         return web.Response(text=body, content_type="application/rss+xml")
 
     site.handle("/feed", rotating)
@@ -111,13 +125,11 @@ async def test_feed_that_changes_every_guid_posts_each_story_once(site: Site, se
 
 
 async def test_feed_whose_items_share_one_guid_keeps_them_apart_by_link(site: Site, services, clock) -> None:
-    site.set("/feed", rss([{"title": f"Story {n}", "link": site.url(f"/s/{n}"), "guid": "same"}
-                           for n in (3, 2, 1)]))
+    site.set("/feed", rss([{"title": f"Story {n}", "link": site.url(f"/s/{n}"), "guid": "same"} for n in (3, 2, 1)]))
     await follow(services, site.url("/feed"))
     sink = RecordingSink()
     await poll_and_deliver(services, sink)
-    site.set("/feed", rss([{"title": f"Story {n}", "link": site.url(f"/s/{n}"), "guid": "same"}
-                           for n in (4, 3, 2, 1)]))
+    site.set("/feed", rss([{"title": f"Story {n}", "link": site.url(f"/s/{n}"), "guid": "same"} for n in (4, 3, 2, 1)]))
     clock.advance(86_400)
     await poll_and_deliver(services, sink)
     assert await services.store.article_count() == 4
@@ -165,8 +177,19 @@ async def test_hostile_feeds_fail_alone_with_reasons(site: Site, make_config, cl
 
 
 async def test_article_link_to_private_address_is_not_fetched(site: Site, services) -> None:
-    site.set("/feed", rss([{"title": "Sneaky", "link": "http://169.254.169.254/latest/meta-data/", "guid": "s",
-                            "description": "The feed's own words."}]))
+    site.set(
+        "/feed",
+        rss(
+            [
+                {
+                    "title": "Sneaky",
+                    "link": "http://169.254.169.254/latest/meta-data/",
+                    "guid": "s",
+                    "description": "The feed's own words.",
+                }
+            ]
+        ),
+    )
     await follow(services, site.url("/feed"))
     sink = RecordingSink()
     await poll_and_deliver(services, sink)
@@ -174,13 +197,34 @@ async def test_article_link_to_private_address_is_not_fetched(site: Site, servic
 
 
 xmlish = st.recursive(
-    st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=20),
+    st.text(alphabet=st.characters(exclude_categories=["Cs"]), max_size=20),
     lambda children: st.builds(
         lambda tag, kids: f"<{tag}>{''.join(kids)}</{tag}>",
-        st.sampled_from(["rss", "channel", "item", "title", "link", "guid", "description", "feed", "entry", "id",
-                         "content", "summary", "p", "b", "a", "pubDate", "updated"]),
-        st.lists(children, max_size=4)),
-    max_leaves=30)
+        st.sampled_from(
+            [
+                "rss",
+                "channel",
+                "item",
+                "title",
+                "link",
+                "guid",
+                "description",
+                "feed",
+                "entry",
+                "id",
+                "content",
+                "summary",
+                "p",
+                "b",
+                "a",
+                "pubDate",
+                "updated",
+            ]
+        ),
+        st.lists(children, max_size=4),
+    ),
+    max_leaves=30,
+)
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -196,7 +240,10 @@ def test_any_bytes_through_parse_extract_summarize_render(body: bytes) -> None:
         texts += [html_to_text(e.content_html) for e in feed.entries]
     for text in texts or [""]:
         summary = summarize(text)
-        post = render(Article(1, "k", "s", "https://a.test/x", text[:300], summary, None, None, None,
-                              feed.title if feed else "src"))
+        post = render(
+            Article(
+                1, "k", "s", "https://a.test/x", text[:300], summary, None, None, None, feed.title if feed else "src"
+            )
+        )
         assert len(post.title) <= TITLE_MAX and len(post.description) <= DESCRIPTION_MAX
         assert embed_length(post) <= EMBED_TOTAL_MAX

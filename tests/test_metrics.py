@@ -23,8 +23,10 @@ async def test_metrics_show_checks_posts_and_database_state(site: Site, make_con
         stop = asyncio.Event()
         loops = asyncio.create_task(run_loops(services, sink, stop))
         await eventually(lambda: len(sink.posts) == 1)
-        async with serve_metrics(services.metrics, services.store, "127.0.0.1:0", clock) as url, \
-                aiohttp.ClientSession() as http:
+        async with (
+            serve_metrics(services.metrics, services.store, "127.0.0.1:0", clock) as url,
+            aiohttp.ClientSession() as http,
+        ):
             async with http.get(url) as response:
                 assert response.status == 200
                 text = await response.text()
@@ -32,8 +34,9 @@ async def test_metrics_show_checks_posts_and_database_state(site: Site, make_con
                 assert response.status == 200
         stop.set()
         await loops
-    lines = {line.split(" ")[0]: float(line.split(" ")[1]) for line in text.splitlines()
-             if line and not line.startswith("#")}
+    lines = {
+        line.split(" ")[0]: float(line.split(" ")[1]) for line in text.splitlines() if line and not line.startswith("#")
+    }
     assert lines['newsbot_feed_checks_total{outcome="ok"}'] == 1
     assert lines['newsbot_feed_checks_total{outcome="failed"}'] == 1
     assert lines['newsbot_posts_total{result="sent"}'] == 1

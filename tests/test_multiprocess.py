@@ -30,8 +30,18 @@ FEEDS = 6
 
 
 def items(site: Site, feed: int, upto: int) -> str:
-    return rss([{"title": f"F{feed} story {n}", "link": site.url(f"/f{feed}/s/{n}"), "guid": f"f{feed}-{n}",
-                 "description": f"Story {n} of feed {feed}."} for n in range(upto, 0, -1)], title=f"Feed {feed}")
+    return rss(
+        [
+            {
+                "title": f"F{feed} story {n}",
+                "link": site.url(f"/f{feed}/s/{n}"),
+                "guid": f"f{feed}-{n}",
+                "description": f"Story {n} of feed {feed}.",
+            }
+            for n in range(upto, 0, -1)
+        ],
+        title=f"Feed {feed}",
+    )
 
 
 def write_config(path: Path, fake: FakeDiscord, dsn: str) -> None:
@@ -42,7 +52,7 @@ log_level = "INFO"
 workers = 0
 [discord]
 api_base_url = "{fake.base}/api/v10"
-gateway_url = "{fake.base.replace('http', 'ws')}/gateway"
+gateway_url = "{fake.base.replace("http", "ws")}/gateway"
 [network]
 allowed_networks = ["127.0.0.0/8"]
 [polling]
@@ -81,8 +91,21 @@ async def start(config: Path, shard: int, log_dir: Path) -> asyncio.subprocess.P
     env = {**os.environ, "DISCORD_TOKEN": TOKEN, "PYTHONPATH": str(ROOT)}
     log = open(log_dir / f"shard{shard}.log", "ab")  # noqa: SIM115, ASYNC230 (the child holds it)
     return await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", "run", "-c", str(config), "--shards", str(shard), "--shard-count", str(SHARDS),
-        env=env, cwd=str(ROOT), stdout=log, stderr=log)
+        sys.executable,
+        "-m",
+        "bot",
+        "run",
+        "-c",
+        str(config),
+        "--shards",
+        str(shard),
+        "--shard-count",
+        str(SHARDS),
+        env=env,
+        cwd=str(ROOT),
+        stdout=log,
+        stderr=log,
+    )
 
 
 async def until(predicate, timeout: float, what: str) -> None:  # type: ignore[no-untyped-def]
@@ -96,7 +119,8 @@ async def until(predicate, timeout: float, what: str) -> None:  # type: ignore[n
 
 @pytest.mark.slow
 async def test_three_shard_processes_share_polling_and_post_each_guilds_news_once(
-        tmp_path: Path, site: Site, postgres: PostgresForTests) -> None:
+    tmp_path: Path, site: Site, postgres: PostgresForTests
+) -> None:
     dsn = await postgres.new_database()
     fake = FakeDiscord()
     fake.rate_per_channel = (10_000, 1.0)
@@ -108,6 +132,7 @@ async def test_three_shard_processes_share_polling_and_post_each_guilds_news_onc
         async def handler(request: web.Request) -> web.Response:
             await asyncio.sleep(0.2)  # a round takes long enough to be interrupted
             return web.Response(text=items(site, feed, upto[feed]), content_type="application/rss+xml")
+
         return handler
 
     for f in range(FEEDS):
@@ -125,8 +150,13 @@ async def test_three_shard_processes_share_polling_and_post_each_guilds_news_onc
     async with running(fake):
         config = tmp_path / "config.toml"
         write_config(config, fake, dsn)
-        settings = parse_config({"bot": {"database": dsn, "workers": 0}, "polling": {"default_interval": 3600},
-                                 "network": {"allowed_networks": ["127.0.0.0/8"]}})
+        settings = parse_config(
+            {
+                "bot": {"database": dsn, "workers": 0},
+                "polling": {"default_interval": 3600},
+                "network": {"allowed_networks": ["127.0.0.0/8"]},
+            }
+        )
         from bot.usecases import FollowRequest
 
         async with open_services(settings, resolver=NO_DNS) as admin:

@@ -43,7 +43,10 @@ def test_autodiscovery_prefers_rss_and_atom_and_resolves_relative_links() -> Non
       <link rel="alternate nofollow" type="application/rss+xml" href="https://cdn.test/rss">
     </head><body></body></html>"""
     assert find_feed_links(page, "https://site.test/news/") == [
-        "https://site.test/news/atom.xml", "https://cdn.test/rss", "https://site.test/feed.json"]
+        "https://site.test/news/atom.xml",
+        "https://cdn.test/rss",
+        "https://site.test/feed.json",
+    ]
 
 
 def test_autodiscovery_on_page_without_feeds() -> None:
@@ -52,8 +55,11 @@ def test_autodiscovery_on_page_without_feeds() -> None:
 
 def test_max_items_bounds_entries() -> None:
     items = "".join(f"<item><title>t{i}</title><link>https://a.test/{i}</link></item>" for i in range(50))
-    feed = parse_feed(f'<rss version="2.0"><channel><title>x</title>{items}</channel></rss>'.encode(),
-                      "https://a.test/feed", max_items=10)
+    feed = parse_feed(
+        f'<rss version="2.0"><channel><title>x</title>{items}</channel></rss>'.encode(),
+        "https://a.test/feed",
+        max_items=10,
+    )
     assert len(feed.entries) == 10
     assert feed.entries[0].title == "t0"
 
@@ -76,7 +82,9 @@ def test_fast_and_tolerant_parsers_agree(path: Path) -> None:
 
 
 def test_no_date_is_invented_for_dateless_items() -> None:
-    body = (b'<?xml version="1.0"?><rss version="2.0"><channel><title>t</title><item><title>x</title>'
-            b"<link>https://a.test/1</link><guid>a</guid></item><item><title>y</title><link>https://a.test/2</link>"
-            b"<guid>2024</guid></item></channel></rss>")
+    body = (
+        b'<?xml version="1.0"?><rss version="2.0"><channel><title>t</title><item><title>x</title>'
+        b"<link>https://a.test/1</link><guid>a</guid></item><item><title>y</title><link>https://a.test/2</link>"
+        b"<guid>2024</guid></item></channel></rss>"
+    )
     assert [e.published for e in parse_feed(body, "https://a.test/feed").entries] == [None, None]

@@ -5,12 +5,20 @@ from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 
 from bot.runtime import open_services
-from tests.conftest import NO_DNS, FakeClock, RecordingSink, Site, follow, poll_and_deliver, rss
+from tests.conftest import NO_DNS, FakeClock, RecordingSink, Site, feed_of, follow, poll_and_deliver, rss
 
 
 def items(site: Site, *numbers: int, **extra: str) -> list[dict[str, str]]:
-    return [{"title": f"Story {n}", "link": site.url(f"/story/{n}"), "guid": f"g{n}",
-             "description": f"&lt;p&gt;Text of story {n}.&lt;/p&gt;", **extra} for n in numbers]
+    return [
+        {
+            "title": f"Story {n}",
+            "link": site.url(f"/story/{n}"),
+            "guid": f"g{n}",
+            "description": f"&lt;p&gt;Text of story {n}.&lt;/p&gt;",
+            **extra,
+        }
+        for n in numbers
+    ]
 
 
 async def test_first_fetch_posts_only_newest_then_every_new_item(site: Site, services, clock: FakeClock) -> None:
@@ -36,8 +44,10 @@ async def test_reordered_republished_and_retracked_items_never_repost(site: Site
     await poll_and_deliver(services, sink)
     assert sink.titles() == ["Story 2"]
     # Same guids, shuffled order, new tracking parameters, a changed title: all the same articles.
-    shuffled = [{"title": f"Story {n} (updated)", "link": site.url(f"/story/{n}?utm_source=x&fbclid=1"),
-                 "guid": f"g{n}"} for n in (1, 2)]
+    shuffled = [
+        {"title": f"Story {n} (updated)", "link": site.url(f"/story/{n}?utm_source=x&fbclid=1"), "guid": f"g{n}"}
+        for n in (1, 2)
+    ]
     site.set("/feed", rss(shuffled))
     clock.advance(3600)
     stats, sent = await poll_and_deliver(services, sink)
@@ -79,12 +89,17 @@ async def test_filters_include_and_exclude_words(site: Site, services, clock) ->
     await follow(services, site.url("/feed"), include_words=("ferry", "harbor"), exclude_words=("sport",))
     sink = RecordingSink()
     await poll_and_deliver(services, sink)
-    site.set("/feed", rss([
-        {"title": "Ferry news", "link": site.url("/1"), "guid": "1"},
-        {"title": "Ferry sport results", "link": site.url("/2"), "guid": "2"},
-        {"title": "Weather", "link": site.url("/3"), "guid": "3", "description": "Calm in the harbor today."},
-        {"title": "Ferrying nothing", "link": site.url("/4"), "guid": "4"},
-    ]))
+    site.set(
+        "/feed",
+        rss(
+            [
+                {"title": "Ferry news", "link": site.url("/1"), "guid": "1"},
+                {"title": "Ferry sport results", "link": site.url("/2"), "guid": "2"},
+                {"title": "Weather", "link": site.url("/3"), "guid": "3", "description": "Calm in the harbor today."},
+                {"title": "Ferrying nothing", "link": site.url("/4"), "guid": "4"},
+            ]
+        ),
+    )
     clock.advance(3600)
     await poll_and_deliver(services, sink)
     assert sorted(sink.titles()) == ["Ferry news", "Weather"]
@@ -101,7 +116,7 @@ async def test_not_modified_feeds_cost_nothing_and_keep_schedule(site: Site, ser
     site.handle("/feed", handler)
     await follow(services, site.url("/feed"))
     await poll_and_deliver(services, RecordingSink())
-    feed = await services.store.feed_by_url(site.url("/feed"))
+    feed = await feed_of(services.store, site.url("/feed"))
     assert feed.etag == '"x"' and feed.next_check > clock() + feed.interval / 2
     assert await services.store.claim_due_feeds(clock(), 10, owner="test", lease=60) == []  # not due again yet
     clock.advance(feed.interval * 2)
@@ -122,16 +137,16 @@ async def test_broken_feeds_get_reasons_back_off_and_disable_while_others_run(si
         assert sink.titles() == ["Story 1"]
         assert stats.errors[site.url("/html")] == "the URL now serves a web page, not a feed"
         assert stats.errors[site.url("/missing")] == "HTTP 404 Not Found"
-        missing = await services.store.feed_by_url(site.url("/missing"))
+        missing = await feed_of(services.store, site.url("/missing"))
         assert missing.error_count == 1 and missing.last_error == "HTTP 404 Not Found"
         first_wait = missing.next_check - clock()
         clock.advance(first_wait)
         await services.poller().check(missing)
-        missing = await services.store.feed_by_url(site.url("/missing"))
+        missing = await feed_of(services.store, site.url("/missing"))
         assert missing.next_check - clock() == 2 * first_wait  # exponential backoff
         clock.advance(10_000)
         await services.poller().check(missing)
-        missing = await services.store.feed_by_url(site.url("/missing"))
+        missing = await feed_of(services.store, site.url("/missing"))
         assert missing.disabled_reason and "failed 3 times in a row" in missing.disabled_reason
         assert missing not in await services.store.claim_due_feeds(clock() + 10**6, 10, owner="test", lease=60)
 
@@ -149,7 +164,7 @@ async def test_retry_after_pushes_next_check(site: Site, services, clock) -> Non
     site.set("/feed", b"", status=503, headers={"Retry-After": "7200"})
     await follow(services, site.url("/feed"))
     await poll_and_deliver(services, RecordingSink())
-    feed = await services.store.feed_by_url(site.url("/feed"))
+    feed = await feed_of(services.store, site.url("/feed"))
     assert feed.next_check - clock() >= 7200
 
 
@@ -192,8 +207,9 @@ async def test_autodiscovery_finds_feed_of_a_page_and_says_when_none(site: Site,
     from bot.poll import DiscoveryError, discover
 
     site.set("/feed.xml", rss(items(site, 1), title="Found Feed"))
-    site.set("/", '<html><head><link rel="alternate" type="application/rss+xml" href="/feed.xml"></head></html>',
-             "text/html")
+    site.set(
+        "/", '<html><head><link rel="alternate" type="application/rss+xml" href="/feed.xml"></head></html>', "text/html"
+    )
     site.set("/nofeed", "<html><head><title>Plain</title></head><body>hi</body></html>", "text/html")
     found = await discover(services.fetcher, site.url("/"))
     assert found.url == site.url("/feed.xml") and found.parsed.title == "Found Feed"
@@ -205,8 +221,9 @@ async def test_autodiscovery_finds_feed_of_a_page_and_says_when_none(site: Site,
         raise AssertionError("a page without feed links must be refused")
 
 
-async def test_outbox_is_fair_across_channels_and_a_retrying_post_is_never_overtaken(site: Site, services,
-                                                                                     clock) -> None:
+async def test_outbox_is_fair_across_channels_and_a_retrying_post_is_never_overtaken(
+    site: Site, services, clock
+) -> None:
     from bot.deliver import TransientSendError
 
     site.set("/busy", rss(items(site, *range(30, 0, -1))))
@@ -262,7 +279,8 @@ async def test_feeds_that_were_slow_start_first_when_many_are_due(site: Site, se
     for path in ("/fast", "/slow", "/slow-fail"):
         await follow(services, site.url(path), channel=len(path))
     assert [f.url for f in await services.store.claim_due_feeds(clock(), 10, owner="test", lease=0)] == [
-        site.url(p) for p in ("/fast", "/slow", "/slow-fail")]  # nothing measured yet: the order they were added
+        site.url(p) for p in ("/fast", "/slow", "/slow-fail")
+    ]  # nothing measured yet: the order they were added
     await poll_and_deliver(services, RecordingSink())
     clock.advance(86_400)
     due = await services.store.claim_due_feeds(clock(), 10, owner="test", lease=60)

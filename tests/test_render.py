@@ -1,4 +1,5 @@
 from datetime import UTC, datetime
+from typing import Any
 
 from hypothesis import given
 from hypothesis import strategies as st
@@ -16,10 +17,19 @@ from bot.render import (
 )
 
 
-def article(**kw) -> Article:
-    base = {"feed_id": 1, "key": "k", "story_key": "s", "url": "https://news.test/a", "title": "Title",
-            "summary": "Summary.", "author": "Au Thor", "published": datetime(2026, 1, 1, tzinfo=UTC),
-            "image": "https://news.test/i.jpg", "source": "News Test"}
+def article(**kw: Any) -> Article:
+    base: dict[str, Any] = {
+        "feed_id": 1,
+        "key": "k",
+        "story_key": "s",
+        "url": "https://news.test/a",
+        "title": "Title",
+        "summary": "Summary.",
+        "author": "Au Thor",
+        "published": datetime(2026, 1, 1, tzinfo=UTC),
+        "image": "https://news.test/i.jpg",
+        "source": "News Test",
+    }
     base.update(kw)
     return Article(**base)
 
@@ -27,7 +37,13 @@ def article(**kw) -> Article:
 def test_post_carries_all_parts() -> None:
     post = render(article())
     assert (post.title, post.url, post.description, post.author, post.image, post.footer) == (
-        "Title", "https://news.test/a", "Summary.", "Au Thor", "https://news.test/i.jpg", "News Test")
+        "Title",
+        "https://news.test/a",
+        "Summary.",
+        "Au Thor",
+        "https://news.test/i.jpg",
+        "News Test",
+    )
     assert post.timestamp == datetime(2026, 1, 1, tzinfo=UTC) and post.content is None
 
 

@@ -18,26 +18,50 @@ from tests.postgres import PostgresForTests
 
 
 def article(feed_id: int, key: str, title: str, summary: str, body: str = "") -> Article:
-    return Article(feed_id=feed_id, key=key, story_key=key, url=f"http://example.test/{key}", title=title,
-                   summary=summary, author=None, published=None, image=None, source="S", body=body)
+    return Article(
+        feed_id=feed_id,
+        key=key,
+        story_key=key,
+        url=f"http://example.test/{key}",
+        title=title,
+        summary=summary,
+        author=None,
+        published=None,
+        image=None,
+        source="S",
+        body=body,
+    )
 
 
 async def store_articles(services, writes: list[Article]) -> None:  # type: ignore[no-untyped-def]
     sub = await follow(services, "http://example.test/feed")
     feed = await services.store.feed(sub.feed_id)
-    outcome = FeedOutcome(checked_at=1.0, next_check=2.0, took=0.1, error_count=0, last_error=None,
-                          disabled_reason=None, title="T", etag=None, last_modified=None, initialized=True)
+    outcome = FeedOutcome(
+        checked_at=1.0,
+        next_check=2.0,
+        took=0.1,
+        error_count=0,
+        last_error=None,
+        disabled_reason=None,
+        title="T",
+        etag=None,
+        last_modified=None,
+        initialized=True,
+    )
     await services.store.apply_outcome(feed, outcome, [ArticleWrite(a, ()) for a in writes])
 
 
 async def test_search_ranks_title_over_summary_over_body_on_both_backends(services) -> None:
     feed = 1
-    await store_articles(services, [
-        article(feed, "body", "Weather", "Rain today.", "A storm is coming up the coast."),
-        article(feed, "title", "Storm warning", "Wind and rain."),
-        article(feed, "summary", "Coast news", "The storm passed at night."),
-        article(feed, "none", "Markets", "Shares rose."),
-    ])
+    await store_articles(
+        services,
+        [
+            article(feed, "body", "Weather", "Rain today.", "A storm is coming up the coast."),
+            article(feed, "title", "Storm warning", "Wind and rain."),
+            article(feed, "summary", "Coast news", "The storm passed at night."),
+            article(feed, "none", "Markets", "Shares rose."),
+        ],
+    )
     found = await services.store.search_articles(1, "storm", 10)
     assert [a.key for a in found] == ["title", "summary", "body"]
     assert {a.key for a in await services.store.search_articles(1, "storm coast", 10)} == {"body", "summary"}
@@ -68,14 +92,20 @@ async def test_run_refuses_partial_shards_on_sqlite(tmp_path: Path, capsys) -> N
 
 
 async def test_migrate_copies_everything_and_the_bot_goes_on_without_reposting(
-        site: Site, tmp_path: Path, postgres: PostgresForTests, clock,  # type: ignore[no-untyped-def]
-        capsys) -> None:
+    site: Site,
+    tmp_path: Path,
+    postgres: PostgresForTests,
+    clock,  # type: ignore[no-untyped-def]
+    capsys,
+) -> None:
     from bot.config import parse_config
 
-    site.set("/feed", rss([{"title": f"Story {n}", "link": site.url(f"/s/{n}"), "guid": f"g{n}"}
-                           for n in (3, 2, 1)]))
-    settings = {"network": {"allowed_networks": ["127.0.0.0/8"]}, "polling": {"initial_posts": 3},
-                "articles": {"fetch_pages": False}}
+    site.set("/feed", rss([{"title": f"Story {n}", "link": site.url(f"/s/{n}"), "guid": f"g{n}"} for n in (3, 2, 1)]))
+    settings = {
+        "network": {"allowed_networks": ["127.0.0.0/8"]},
+        "polling": {"initial_posts": 3},
+        "articles": {"fetch_pages": False},
+    }
     lite = parse_config({**settings, "bot": {"database": str(tmp_path / "old.db")}})
     sink = RecordingSink()
     async with open_services(lite, clock=clock, resolver=NO_DNS) as services:
@@ -96,8 +126,9 @@ async def test_migrate_copies_everything_and_the_bot_goes_on_without_reposting(
     assert again == 1  # a non-empty target is refused
     assert "not empty" in capsys.readouterr().err
     moved = parse_config({**settings, "bot": {"database": dsn}})
-    site.set("/feed", rss([{"title": f"Story {n}", "link": site.url(f"/s/{n}"), "guid": f"g{n}"}
-                           for n in (4, 3, 2, 1)]))
+    site.set(
+        "/feed", rss([{"title": f"Story {n}", "link": site.url(f"/s/{n}"), "guid": f"g{n}"} for n in (4, 3, 2, 1)])
+    )
     async with open_services(moved, clock=clock, resolver=NO_DNS) as services:
         assert await services.store.table_counts() == before
         assert await services.store.get_meta("commands_hash") == "abc"

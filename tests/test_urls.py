@@ -9,8 +9,10 @@ def entry(guid=None, link=None, title="t", published=None) -> Entry:
 
 
 def test_normalize_drops_tracking_fragment_and_case() -> None:
-    assert normalize_url("HTTPS://News.Example.COM:443/a/B?utm_source=x&id=2&fbclid=z&a=1#top") == \
-        "https://news.example.com/a/B?a=1&id=2"
+    assert (
+        normalize_url("HTTPS://News.Example.COM:443/a/B?utm_source=x&id=2&fbclid=z&a=1#top")
+        == "https://news.example.com/a/B?a=1&id=2"
+    )
     assert normalize_url("http://x.test:80") == "http://x.test/"
     assert normalize_url("http://x.test:8080/p?gclid=1") == "http://x.test:8080/p"
 
@@ -27,7 +29,9 @@ def test_entry_key_prefers_guid_then_link_then_hash() -> None:
 def test_url_guids_are_normalized_too() -> None:
     assert entry_key(entry(guid="https://a.test/1?utm_source=a")) == entry_key(entry(guid="https://a.test/1"))
     # A parser that fills a missing guid with the link yields the same identity as one that leaves it empty.
-    assert entry_key(entry(guid="https://a.test/1", link="https://a.test/1")) == entry_key(entry(link="https://a.test/1"))
+    assert entry_key(entry(guid="https://a.test/1", link="https://a.test/1")) == entry_key(
+        entry(link="https://a.test/1")
+    )
 
 
 def test_story_key_shared_across_feeds_by_link() -> None:

@@ -28,9 +28,16 @@ def now_of(clock: FakeClock) -> datetime:
 async def test_second_channel_backfill_obeys_its_filters_and_max_age(site: Site, make_config, clock) -> None:
     config = make_config(polling={"initial_posts": 5, "max_age_days": 7})
     recent, old = now_of(clock) - timedelta(hours=1), now_of(clock) - timedelta(days=30)
-    site.set("/feed", rss([story(site, 3, "The ferry sails.", recent),
-                           story(site, 2, "Sport results.", recent - timedelta(minutes=5)),
-                           story(site, 1, "An old ferry tale.", old)]))
+    site.set(
+        "/feed",
+        rss(
+            [
+                story(site, 3, "The ferry sails.", recent),
+                story(site, 2, "Sport results.", recent - timedelta(minutes=5)),
+                story(site, 1, "An old ferry tale.", old),
+            ]
+        ),
+    )
     async with open_services(config, clock=clock, resolver=NO_DNS) as services:
         await follow(services, site.url("/feed"), channel=100)
         sink = RecordingSink()
@@ -43,8 +50,10 @@ async def test_second_channel_backfill_obeys_its_filters_and_max_age(site: Site,
 
 
 async def test_add_preview_shows_the_newest_item_the_filters_let_through(site: Site, services, clock) -> None:
-    site.set("/feed", rss([story(site, 3, "Sport results."), story(site, 2, "The harbor opens."),
-                           story(site, 1, "More sport.")]))
+    site.set(
+        "/feed",
+        rss([story(site, 3, "Sport results."), story(site, 2, "The harbor opens."), story(site, 1, "More sport.")]),
+    )
     result = await services.app.follow(FollowRequest(site.url("/feed"), 1, 100, include_words=("harbor",)))
     assert result.preview is not None and result.preview.article is not None
     assert result.preview.article.title == "Story 2"
@@ -56,8 +65,15 @@ async def test_add_preview_shows_the_newest_item_the_filters_let_through(site: S
 
 
 async def test_preview_skips_items_older_than_max_age(site: Site, services, clock) -> None:
-    site.set("/feed", rss([story(site, 2, "Old news.", now_of(clock) - timedelta(days=60)),
-                           story(site, 1, "Older news.", now_of(clock) - timedelta(days=90))]))
+    site.set(
+        "/feed",
+        rss(
+            [
+                story(site, 2, "Old news.", now_of(clock) - timedelta(days=60)),
+                story(site, 1, "Older news.", now_of(clock) - timedelta(days=90)),
+            ]
+        ),
+    )
     result = await services.app.follow(FollowRequest(site.url("/feed"), 1, 100))
     assert result.preview is not None and result.preview.article is None
     assert "age limit" in result.preview.empty_reason
@@ -86,10 +102,15 @@ async def test_edit_to_a_channel_that_already_follows_is_refused(site: Site, ser
 
 
 async def test_summarize_fetches_the_one_page_asked_for_even_with_page_fetching_off(
-        site: Site, make_config, clock) -> None:
+    site: Site, make_config, clock
+) -> None:
     body = " ".join(f"Sentence number {n} of the harbor report has real words in it." for n in range(30))
-    site.set("/article", f"<html><head><title>Harbor report</title></head><body><article><h1>Harbor report</h1>"
-                         f"<p>{body}</p></article></body></html>", "text/html")
+    site.set(
+        "/article",
+        f"<html><head><title>Harbor report</title></head><body><article><h1>Harbor report</h1>"
+        f"<p>{body}</p></article></body></html>",
+        "text/html",
+    )
     config = make_config(articles={"fetch_pages": False})
     async with open_services(config, clock=clock, resolver=NO_DNS) as services:
         article = await services.app.summarize_url(site.url("/article"))
@@ -99,8 +120,7 @@ async def test_summarize_fetches_the_one_page_asked_for_even_with_page_fetching_
 
 async def test_config_feed_name_labels_its_posts(site: Site, make_config, clock) -> None:
     site.set("/feed", rss([story(site, 1, "First.")], title="Some Long Feed Title"))
-    config = make_config(feeds=[{"url": site.url("/feed"), "channel_id": 100, "guild_id": 1,
-                                 "name": "Harbor desk"}])
+    config = make_config(feeds=[{"url": site.url("/feed"), "channel_id": 100, "guild_id": 1, "name": "Harbor desk"}])
     async with open_services(config, clock=clock, resolver=NO_DNS) as services:
         assert await services.app.sync_config_feeds() == 1
         assert await services.app.sync_config_feeds() == 0  # a second start adds nothing and logs no error

@@ -13,7 +13,7 @@ import hashlib
 import json
 import logging
 import signal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import discord
 import discord.gateway
@@ -33,7 +33,13 @@ log = logging.getLogger(__name__)
 COMMANDS_HASH_KEY = "commands_hash"
 
 
-class NewsBotMixin:
+if TYPE_CHECKING:
+    _BotBase = commands.Bot  # what the mixin is mixed into, for the type checker
+else:
+    _BotBase = object
+
+
+class NewsBotMixin(_BotBase):
     """Shared by the plain and the auto-sharded bot; see ``make_bot``."""
 
     services: Services
@@ -44,7 +50,7 @@ class NewsBotMixin:
         self.start_loops = start_loops
         self.stop_event = asyncio.Event()
         self._loops: asyncio.Task[None] | None = None
-        self.sink = DiscordSink(self, services.config.delivery.send_timeout)  # type: ignore[arg-type]
+        self.sink = DiscordSink(self, services.config.delivery.send_timeout)
         self._deliverer = services.deliverer(self.sink, notify=self.notify)
         self._poller = services.poller(on_queued=self._deliverer.wake.set)
         services.app.on_follow = self._poller.wake.set
@@ -54,62 +60,64 @@ class NewsBotMixin:
         self._poller.wake.set()
 
     def _shard_state(self) -> tuple[int, int]:
-        bot: Any = self
-        shards = getattr(bot, "shards", None)
+        shards = getattr(self, "shards", None)
         if isinstance(shards, dict):
             return sum(1 for s in shards.values() if not s.is_closed()), len(shards)
-        return (0 if bot.is_closed() or not bot.is_ready() else 1), 1
+        return (0 if self.is_closed() or not self.is_ready() else 1), 1
 
     async def setup_hook(self) -> None:
-        bot: Any = self
-        await bot.add_cog(FeedsCog(bot))
-        await bot.add_cog(NewsCog(bot))
-        bot.tree.on_error = on_tree_error
+        await self.add_cog(FeedsCog(self))
+        await self.add_cog(NewsCog(self))
+        self.tree.error(on_tree_error)
         if self.start_loops:
             self._loops = asyncio.create_task(self._run_loops(), name="newsbot-loops")
 
     def commands_hash(self) -> str:
-        bot: Any = self
-        payload = [c.to_dict(bot.tree) for c in bot.tree.get_commands()]
+        payload = [c.to_dict(self.tree) for c in self.tree.get_commands()]
         return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
 
     async def sync_if_changed(self, force: bool = False) -> bool:
-        bot: Any = self
         digest = self.commands_hash()
         if not force and await self.services.store.get_meta(COMMANDS_HASH_KEY) == digest:
             return False
-        await bot.tree.sync()
+        await self.tree.sync()
         await self.services.store.set_meta(COMMANDS_HASH_KEY, digest)
-        log.info("registered %d slash command groups with Discord", len(bot.tree.get_commands()))
+        log.info("registered %d slash command groups with Discord", len(self.tree.get_commands()))
         return True
 
     async def _run_loops(self) -> None:
-        bot: Any = self
-        await bot.wait_until_ready()  # READY carries the application id that command sync needs
+        await self.wait_until_ready()  # READY carries the application id that command sync needs
         try:
             await self.sync_if_changed()
         except discord.HTTPException:
             log.exception("could not register slash commands; they may be out of date until `newsbot sync`")
-        log.info("connected as %s to %d servers (%s); polling and posting", bot.user, len(bot.guilds),
-                 f"shards {list(self.services.shards.ids)} of {self.services.shards.count}"
-                 if self.services.shards else "all shards")
-        await run_loops(self.services, self.sink, self.stop_event, poller=self._poller,
-                        deliverer=self._deliverer)
+        log.info(
+            "connected as %s to %d servers (%s); polling and posting",
+            self.user,
+            len(self.guilds),
+            f"shards {list(self.services.shards.ids)} of {self.services.shards.count}"
+            if self.services.shards
+            else "all shards",
+        )
+        await run_loops(self.services, self.sink, self.stop_event, poller=self._poller, deliverer=self._deliverer)
 
     async def notify(self, guild_id: int, channel_id: int, reason: str) -> None:
         """Tell a guild's admins that posting to a channel stopped, where the bot can still write."""
-        bot: Any = self
-        guild = bot.get_guild(guild_id)
+        guild = self.get_guild(guild_id)
         if guild is None:
             return
         candidates = [guild.system_channel, guild.get_channel(self.services.config.discord.notice_channel_id)]
         for channel in candidates:
-            if isinstance(channel, discord.TextChannel) and channel.id != channel_id and \
-                    channel.permissions_for(guild.me).send_messages:
+            if (
+                isinstance(channel, discord.TextChannel)
+                and channel.id != channel_id
+                and channel.permissions_for(guild.me).send_messages
+            ):
                 await channel.send(
                     f"⚠️ newsbot stopped posting to <#{channel_id}>: {discord.utils.escape_markdown(reason)}. "
                     "Fix it, then an admin can use `/feed resume` (see `/feed list`).",
-                    allowed_mentions=discord.AllowedMentions.none())
+                    allowed_mentions=discord.AllowedMentions.none(),
+                )
                 return
 
     async def on_guild_channel_delete(self, channel: discord.abc.GuildChannel) -> None:
@@ -125,20 +133,30 @@ class NewsBotMixin:
         if self._loops is not None:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await asyncio.wait_for(self._loops, timeout=15)
-        await super().close()  # type: ignore[misc]
+        await super().close()
 
 
 class NewsBot(NewsBotMixin, commands.Bot):
     def __init__(self, services: Services, *, start_loops: bool = True, **options: Any) -> None:
-        super().__init__(command_prefix=commands.when_mentioned, intents=intents(), help_command=None,
-                         allowed_mentions=discord.AllowedMentions.none(), **options)
+        super().__init__(
+            command_prefix=commands.when_mentioned,
+            intents=intents(),
+            help_command=None,
+            allowed_mentions=discord.AllowedMentions.none(),
+            **options,
+        )
         self._init_newsbot(services, start_loops)
 
 
 class ShardedNewsBot(NewsBotMixin, commands.AutoShardedBot):
     def __init__(self, services: Services, *, start_loops: bool = True, **options: Any) -> None:
-        super().__init__(command_prefix=commands.when_mentioned, intents=intents(), help_command=None,
-                         allowed_mentions=discord.AllowedMentions.none(), **options)
+        super().__init__(
+            command_prefix=commands.when_mentioned,
+            intents=intents(),
+            help_command=None,
+            allowed_mentions=discord.AllowedMentions.none(),
+            **options,
+        )
         self._init_newsbot(services, start_loops)
 
 
@@ -188,8 +206,9 @@ class _RateLimitCounter(logging.Filter):
 def _token(config: Config) -> str:
     token = config.token()
     if not token:
-        raise ConfigError("no Discord token: set DISCORD_TOKEN or discord.token_file "
-                          "(or run with --dry-run to print posts instead)")
+        raise ConfigError(
+            "no Discord token: set DISCORD_TOKEN or discord.token_file (or run with --dry-run to print posts instead)"
+        )
     return token
 
 

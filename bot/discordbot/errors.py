@@ -28,8 +28,9 @@ async def reply(interaction: discord.Interaction, content: str, **kwargs: Any) -
 
 async def on_tree_error(interaction: discord.Interaction, error: app_commands.AppCommandError) -> None:
     name = interaction.command.qualified_name if interaction.command else "?"
-    if isinstance(getattr(error, "original", None), UseCaseError):
-        error = UserError(str(error.original))  # type: ignore[attr-defined]
+    original = getattr(error, "original", None)
+    if isinstance(original, UseCaseError):
+        error = UserError(str(original))
     if isinstance(error, UserError):
         message = str(error)
         log.info("/%s in guild %s: %s", name, interaction.guild_id, message)
@@ -37,8 +38,13 @@ async def on_tree_error(interaction: discord.Interaction, error: app_commands.Ap
         message = "You need the **Manage Server** permission to change this server's feeds."
         if isinstance(error, app_commands.NoPrivateMessage):
             message = "This command only works inside a server."
-        log.info("/%s refused for user %s in guild %s: %s", name, interaction.user.id, interaction.guild_id,
-                 type(error).__name__)
+        log.info(
+            "/%s refused for user %s in guild %s: %s",
+            name,
+            interaction.user.id,
+            interaction.guild_id,
+            type(error).__name__,
+        )
     elif isinstance(error, app_commands.TransformerError | app_commands.CommandSignatureMismatch):
         message = "That option value is not valid here. Please pick one from the list."
         log.info("/%s bad option: %s", name, error)

@@ -18,11 +18,11 @@ from bot.discordbot.lookup import feed_choices, normalize_input_url, resolve
 from bot.discordbot.sink import to_embed
 from bot.opml import OPMLError, Outline, parse_opml, to_opml
 from bot.render import cut, render
-from bot.store import SubscriptionView
+from bot.store import Store, SubscriptionView
 from bot.usecases import FollowRequest, NewsApp, Preview
 
 if TYPE_CHECKING:
-    from bot.discordbot.client import NewsBot
+    from bot.discordbot.client import NewsBotMixin
 
 PAGE_SIZE = 8
 MAX_WORDS = 20
@@ -72,42 +72,50 @@ def describe(view: SubscriptionView) -> str:
 
 def bot_permission_problem(channel: discord.abc.GuildChannel) -> str | None:
     perms = channel.permissions_for(channel.guild.me)
-    missing = [name for name, ok in (("View Channel", perms.view_channel), ("Send Messages", perms.send_messages),
-                                     ("Embed Links", perms.embed_links)) if not ok]
+    missing = [
+        name
+        for name, ok in (
+            ("View Channel", perms.view_channel),
+            ("Send Messages", perms.send_messages),
+            ("Embed Links", perms.embed_links),
+        )
+        if not ok
+    ]
     return f"I am missing {', '.join(missing)} in {channel.mention}." if missing else None
 
 
 @app_commands.guild_only()
 @app_commands.default_permissions(manage_guild=True)
 class FeedsCog(commands.GroupCog, group_name="feed", group_description="Choose which news this server follows"):
-    def __init__(self, bot: NewsBot) -> None:
+    def __init__(self, bot: NewsBotMixin) -> None:
         self.bot = bot
         super().__init__()
 
     @property
-    def store(self):  # type: ignore[no-untyped-def]
+    def store(self) -> Store:
         return self.bot.services.store
 
-    async def interaction_check(self, interaction: discord.Interaction) -> bool:  # type: ignore[override]
+    async def interaction_check(self, interaction: discord.Interaction) -> bool:
         if interaction.guild is None:
             raise app_commands.NoPrivateMessage()
         if not interaction.permissions.manage_guild:
             raise app_commands.MissingPermissions(["manage_guild"])
         return True
 
-    async def _feed_autocomplete(self, interaction: discord.Interaction, current: str
-                                 ) -> list[app_commands.Choice[str]]:
+    async def _feed_autocomplete(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
         return await feed_choices(self.store, interaction, current)
 
     @property
     def app(self) -> NewsApp:
         return self.bot.services.app
 
-    async def _send_preview(self, interaction: discord.Interaction, text: str, preview: Preview,
-                            mention: int | None) -> None:
+    async def _send_preview(
+        self, interaction: discord.Interaction, text: str, preview: Preview, mention: int | None
+    ) -> None:
         if preview.article is None:
-            await interaction.followup.send(f"{text} {preview.empty_reason}", ephemeral=True,
-                                            allowed_mentions=NO_PINGS)
+            await interaction.followup.send(f"{text} {preview.empty_reason}", ephemeral=True, allowed_mentions=NO_PINGS)
             return
         post = render(preview.article, mention_role_id=mention)
         await interaction.followup.send(text, embed=to_embed(post), ephemeral=True, allowed_mentions=NO_PINGS)
@@ -115,15 +123,22 @@ class FeedsCog(commands.GroupCog, group_name="feed", group_description="Choose w
     # ----- commands
 
     @app_commands.command(name="add", description="Follow a feed or a news site's page in a channel")
-    @app_commands.describe(url="Feed URL, or a news page that links to its feed",
-                           channel="Where new articles are posted (default: here)",
-                           mention="A role to mention with each new article",
-                           include="Only post articles containing one of these words (comma-separated)",
-                           exclude="Never post articles containing these words (comma-separated)")
-    async def add(self, interaction: discord.Interaction, url: app_commands.Range[str, 1, 2000],
-                  channel: discord.TextChannel | None = None, mention: discord.Role | None = None,
-                  include: app_commands.Range[str, 0, 1000] | None = None,
-                  exclude: app_commands.Range[str, 0, 1000] | None = None) -> None:
+    @app_commands.describe(
+        url="Feed URL, or a news page that links to its feed",
+        channel="Where new articles are posted (default: here)",
+        mention="A role to mention with each new article",
+        include="Only post articles containing one of these words (comma-separated)",
+        exclude="Never post articles containing these words (comma-separated)",
+    )
+    async def add(
+        self,
+        interaction: discord.Interaction,
+        url: app_commands.Range[str, 1, 2000],
+        channel: discord.TextChannel | None = None,
+        mention: discord.Role | None = None,
+        include: app_commands.Range[str, 0, 1000] | None = None,
+        exclude: app_commands.Range[str, 0, 1000] | None = None,
+    ) -> None:
         assert interaction.guild is not None
         target = channel or interaction.channel
         if not isinstance(target, discord.TextChannel):
@@ -135,14 +150,22 @@ class FeedsCog(commands.GroupCog, group_name="feed", group_description="Choose w
             raise UserError(problem + " Give me those permissions there, or pick another channel.")
         if mention is not None and (mention.is_default() or mention.guild.id != interaction.guild.id):
             raise UserError("Pick a normal role to mention (not @everyone).")
-        request = FollowRequest(normalize_input_url(url), interaction.guild.id, target.id,
-                                mention.id if mention else None, parse_words(include), parse_words(exclude))
+        request = FollowRequest(
+            normalize_input_url(url),
+            interaction.guild.id,
+            target.id,
+            mention.id if mention else None,
+            parse_words(include),
+            parse_words(exclude),
+        )
         await interaction.response.defer(ephemeral=True, thinking=True)
         result = await self.app.follow(request)
         assert result.preview is not None
         ping = f", mentioning {mention.mention}" if mention else ""
-        text = (f"✅ Following **{discord.utils.escape_markdown(cut(result.preview.title, 200))}** in "
-                f"{target.mention}{ping}. New articles will be posted there.")
+        text = (
+            f"✅ Following **{discord.utils.escape_markdown(cut(result.preview.title, 200))}** in "
+            f"{target.mention}{ping}. New articles will be posted there."
+        )
         if result.preview.article is not None:
             text += " The newest article, as it will look:"
         await self._send_preview(interaction, text, result.preview, request.mention_role_id)
@@ -154,37 +177,51 @@ class FeedsCog(commands.GroupCog, group_name="feed", group_description="Choose w
         await self.app.unfollow(view)
         await interaction.response.send_message(
             f"🗑️ Stopped following **{discord.utils.escape_markdown(view.feed.title or view.feed.url)}** in "
-            f"<#{view.subscription.channel_id}>.", ephemeral=True, allowed_mentions=NO_PINGS)
+            f"<#{view.subscription.channel_id}>.",
+            ephemeral=True,
+            allowed_mentions=NO_PINGS,
+        )
 
     @app_commands.command(name="list", description="The feeds this server follows, with their health")
     @app_commands.describe(page="Page number")
-    async def list_feeds(self, interaction: discord.Interaction,
-                         page: app_commands.Range[int, 1, 1000] = 1) -> None:
+    async def list_feeds(self, interaction: discord.Interaction, page: app_commands.Range[int, 1, 1000] = 1) -> None:
         assert interaction.guild_id is not None
         views = await self.store.guild_subscriptions(interaction.guild_id)
         if not views:
-            await interaction.response.send_message("This server follows no feeds yet. Add one with `/feed add`.",
-                                                    ephemeral=True)
+            await interaction.response.send_message(
+                "This server follows no feeds yet. Add one with `/feed add`.", ephemeral=True
+            )
             return
         pages = (len(views) + PAGE_SIZE - 1) // PAGE_SIZE
         page = min(page, pages)
         embed = discord.Embed(title=f"Feeds of this server ({len(views)})", color=0x5865F2)
-        for view in views[(page - 1) * PAGE_SIZE: page * PAGE_SIZE]:
+        for view in views[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]:
             name = cut(discord.utils.escape_markdown(view.feed.title or view.feed.url), 250)
             embed.add_field(name=f"{view.subscription.id} · {name}", value=describe(view), inline=False)
         embed.set_footer(text=f"Page {page} of {pages}" + (" · use the page option for more" if pages > 1 else ""))
         await interaction.response.send_message(embed=embed, ephemeral=True)
 
     @app_commands.command(name="edit", description="Change where and how a feed posts")
-    @app_commands.describe(feed="The feed to change", channel="Post in this channel instead",
-                           interval="Minutes between checks", mention="Role to mention with each article",
-                           no_mention="Stop mentioning a role", include="Only post articles with these words "
-                           "(comma-separated; empty to clear)", exclude="Never post articles with these words")
-    async def edit(self, interaction: discord.Interaction, feed: app_commands.Range[str, 1, 2000],
-                   channel: discord.TextChannel | None = None,
-                   interval: app_commands.Range[int, 1, 10080] | None = None, mention: discord.Role | None = None,
-                   no_mention: bool = False, include: app_commands.Range[str, 0, 1000] | None = None,
-                   exclude: app_commands.Range[str, 0, 1000] | None = None) -> None:
+    @app_commands.describe(
+        feed="The feed to change",
+        channel="Post in this channel instead",
+        interval="Minutes between checks",
+        mention="Role to mention with each article",
+        no_mention="Stop mentioning a role",
+        include="Only post articles with these words (comma-separated; empty to clear)",
+        exclude="Never post articles with these words",
+    )
+    async def edit(
+        self,
+        interaction: discord.Interaction,
+        feed: app_commands.Range[str, 1, 2000],
+        channel: discord.TextChannel | None = None,
+        interval: app_commands.Range[int, 1, 10080] | None = None,
+        mention: discord.Role | None = None,
+        no_mention: bool = False,
+        include: app_commands.Range[str, 0, 1000] | None = None,
+        exclude: app_commands.Range[str, 0, 1000] | None = None,
+    ) -> None:
         view = await resolve(self.store, interaction.guild_id, feed)
         changes: dict[str, object] = {}
         notes: list[str] = []
@@ -218,8 +255,9 @@ class FeedsCog(commands.GroupCog, group_name="feed", group_description="Choose w
         if not changes:
             raise UserError("Nothing to change: pick at least one option.")
         await self.app.edit(view, **changes)
-        await interaction.response.send_message(f"✏️ Updated: {', '.join(notes)}.", ephemeral=True,
-                                                allowed_mentions=NO_PINGS)
+        await interaction.response.send_message(
+            f"✏️ Updated: {', '.join(notes)}.", ephemeral=True, allowed_mentions=NO_PINGS
+        )
 
     @app_commands.command(name="pause", description="Stop posting a feed for now (articles meanwhile are skipped)")
     @app_commands.describe(feed="The feed to pause")
@@ -247,8 +285,12 @@ class FeedsCog(commands.GroupCog, group_name="feed", group_description="Choose w
         view = await resolve(self.store, interaction.guild_id, feed)
         await interaction.response.defer(ephemeral=True, thinking=True)
         preview = await self.app.preview(view)
-        await self._send_preview(interaction, "🔎 Preview (not posted):" if preview.article else "🔎 The feed works.",
-                                 preview, view.subscription.mention_role_id)
+        await self._send_preview(
+            interaction,
+            "🔎 Preview (not posted):" if preview.article else "🔎 The feed works.",
+            preview,
+            view.subscription.mention_role_id,
+        )
 
     @app_commands.command(name="export", description="Download this server's feeds as an OPML file")
     async def export(self, interaction: discord.Interaction) -> None:
@@ -256,14 +298,18 @@ class FeedsCog(commands.GroupCog, group_name="feed", group_description="Choose w
         views = await self.store.guild_subscriptions(interaction.guild.id)
         unique = {v.feed.url: Outline(v.feed.title, v.feed.url) for v in views}
         data = to_opml(unique.values(), f"{interaction.guild.name} feeds")
-        await interaction.response.send_message(f"📤 {len(unique)} feeds.", ephemeral=True,
-                                                file=discord.File(io.BytesIO(data), filename="feeds.opml"))
+        await interaction.response.send_message(
+            f"📤 {len(unique)} feeds.", ephemeral=True, file=discord.File(io.BytesIO(data), filename="feeds.opml")
+        )
 
     @app_commands.command(name="import", description="Follow every feed of an OPML file in a channel")
-    @app_commands.describe(file="An OPML file (e.g. exported from another reader)",
-                           channel="Where their articles are posted (default: here)")
-    async def import_(self, interaction: discord.Interaction, file: discord.Attachment,
-                      channel: discord.TextChannel | None = None) -> None:
+    @app_commands.describe(
+        file="An OPML file (e.g. exported from another reader)",
+        channel="Where their articles are posted (default: here)",
+    )
+    async def import_(
+        self, interaction: discord.Interaction, file: discord.Attachment, channel: discord.TextChannel | None = None
+    ) -> None:
         assert interaction.guild is not None
         target = channel or interaction.channel
         if not isinstance(target, discord.TextChannel) or target.guild.id != interaction.guild.id:

@@ -25,15 +25,13 @@ def label(view: SubscriptionView, guild: discord.Guild | None) -> str:
     return text if len(text) <= MAX_OPTION else text[: MAX_OPTION - 1] + "…"
 
 
-async def feed_choices(store: Store, interaction: discord.Interaction, current: str
-                       ) -> list[app_commands.Choice[str]]:
+async def feed_choices(store: Store, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
     if interaction.guild_id is None:
         return []
     needle = current.casefold().strip()
     views = await store.guild_subscriptions(interaction.guild_id)
     matches = [v for v in views if not needle or needle in (v.feed.title + " " + v.feed.url).casefold()]
-    return [app_commands.Choice(name=label(v, interaction.guild), value=str(v.subscription.id))
-            for v in matches[:25]]
+    return [app_commands.Choice(name=label(v, interaction.guild), value=str(v.subscription.id)) for v in matches[:25]]
 
 
 async def resolve(store: Store, guild_id: int | None, value: str) -> SubscriptionView:

@@ -14,9 +14,10 @@ from bot.discordbot.lookup import feed_choices, normalize_input_url, resolve
 from bot.discordbot.sink import mentions_for, to_embed
 from bot.models import Article, EmbedField
 from bot.render import cut, escape, render, safe_url
+from bot.store import Store
 
 if TYPE_CHECKING:
-    from bot.discordbot.client import NewsBot
+    from bot.discordbot.client import NewsBotMixin
 
 NO_PINGS = discord.AllowedMentions.none()
 
@@ -35,41 +36,50 @@ def compact(articles: list[Article], heading: str) -> discord.Embed:
 
 @app_commands.guild_only()
 class NewsCog(commands.GroupCog, group_name="news", group_description="Look up the news this server follows"):
-    def __init__(self, bot: NewsBot) -> None:
+    def __init__(self, bot: NewsBotMixin) -> None:
         self.bot = bot
         super().__init__()
 
     @property
-    def store(self):  # type: ignore[no-untyped-def]
+    def store(self) -> Store:
         return self.bot.services.store
 
-    async def _feed_autocomplete(self, interaction: discord.Interaction, current: str
-                                 ) -> list[app_commands.Choice[str]]:
+    async def _feed_autocomplete(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
         return await feed_choices(self.store, interaction, current)
 
     @app_commands.command(name="latest", description="The newest articles of this server's feeds")
     @app_commands.describe(feed="Only this feed", count="How many (1-10)", public="Show to everyone in the channel")
     @app_commands.autocomplete(feed=_feed_autocomplete)
-    async def latest(self, interaction: discord.Interaction, feed: app_commands.Range[str, 1, 2000] | None = None,
-                     count: app_commands.Range[int, 1, 10] = 5, public: bool = False) -> None:
+    async def latest(
+        self,
+        interaction: discord.Interaction,
+        feed: app_commands.Range[str, 1, 2000] | None = None,
+        count: app_commands.Range[int, 1, 10] = 5,
+        public: bool = False,
+    ) -> None:
         assert interaction.guild_id is not None
         feed_id = (await resolve(self.store, interaction.guild_id, feed)).feed.id if feed else None
         articles = await self.store.latest_articles(interaction.guild_id, count, feed_id)
         if not articles:
             raise UserError("No articles yet. Admins add feeds with `/feed add`.")
-        await interaction.response.send_message(embed=compact(articles, "Latest news"), ephemeral=not public,
-                                                allowed_mentions=NO_PINGS)
+        await interaction.response.send_message(
+            embed=compact(articles, "Latest news"), ephemeral=not public, allowed_mentions=NO_PINGS
+        )
 
     @app_commands.command(name="search", description="Search the articles of this server's feeds")
     @app_commands.describe(query="Words to look for", public="Show to everyone in the channel")
-    async def search(self, interaction: discord.Interaction, query: app_commands.Range[str, 1, 200],
-                     public: bool = False) -> None:
+    async def search(
+        self, interaction: discord.Interaction, query: app_commands.Range[str, 1, 200], public: bool = False
+    ) -> None:
         assert interaction.guild_id is not None
         articles = await self.store.search_articles(interaction.guild_id, query, 5)
         if not articles:
             raise UserError("Nothing found for that. Try fewer or different words.")
-        await interaction.response.send_message(embed=compact(articles, f"Results for “{query}”"),
-                                                ephemeral=not public, allowed_mentions=NO_PINGS)
+        await interaction.response.send_message(
+            embed=compact(articles, f"Results for “{query}”"), ephemeral=not public, allowed_mentions=NO_PINGS
+        )
 
     @app_commands.command(name="sources", description="What this server follows, and where it posts")
     async def sources(self, interaction: discord.Interaction) -> None:
@@ -77,15 +87,19 @@ class NewsCog(commands.GroupCog, group_name="news", group_description="Look up t
         views = await self.store.guild_subscriptions(interaction.guild_id)
         if not views:
             raise UserError("This server follows no feeds yet.")
-        lines = [f"• **{cut(escape(v.feed.title or v.feed.url), 120)}** → <#{v.subscription.channel_id}>"
-                 + (" (paused)" if v.subscription.paused_reason else "") for v in views]
+        lines = [
+            f"• **{cut(escape(v.feed.title or v.feed.url), 120)}** → <#{v.subscription.channel_id}>"
+            + (" (paused)" if v.subscription.paused_reason else "")
+            for v in views
+        ]
         embed = discord.Embed(title="Sources", description=cut("\n".join(lines), 4000), color=0x5865F2)
         await interaction.response.send_message(embed=embed, ephemeral=True, allowed_mentions=NO_PINGS)
 
     @app_commands.command(name="summarize", description="A short summary of any news article")
     @app_commands.describe(url="The article's address", post="Post the summary in the channel for everyone")
-    async def summarize(self, interaction: discord.Interaction, url: app_commands.Range[str, 1, 2000],
-                        post: bool = False) -> None:
+    async def summarize(
+        self, interaction: discord.Interaction, url: app_commands.Range[str, 1, 2000], post: bool = False
+    ) -> None:
         url = normalize_input_url(url)
         reason = self.bot.services.app.refusal(url)
         if reason:  # refused before deferring: the answer is instant and only the user sees it
@@ -94,5 +108,6 @@ class NewsCog(commands.GroupCog, group_name="news", group_description="Look up t
         rendered = render(await self.bot.services.app.summarize_url(url))
         if post:
             rendered = dataclasses.replace(rendered, fields=(EmbedField("Requested by", interaction.user.mention),))
-        await interaction.followup.send(embed=to_embed(rendered), ephemeral=not post,
-                                        allowed_mentions=mentions_for(rendered))
+        await interaction.followup.send(
+            embed=to_embed(rendered), ephemeral=not post, allowed_mentions=mentions_for(rendered)
+        )

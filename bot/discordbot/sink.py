@@ -25,8 +25,9 @@ HISTORY_LOOKBACK = 50
 
 
 def to_embed(post: Post) -> discord.Embed:
-    embed = discord.Embed(title=post.title, url=post.url, description=post.description or None, color=post.color,
-                          timestamp=post.timestamp)
+    embed = discord.Embed(
+        title=post.title, url=post.url, description=post.description or None, color=post.color, timestamp=post.timestamp
+    )
     if post.author:
         embed.set_author(name=post.author)
     if post.image:
@@ -39,8 +40,9 @@ def to_embed(post: Post) -> discord.Embed:
 
 def mentions_for(post: Post) -> discord.AllowedMentions:
     """Nobody may be pinged by a post except the subscription's own role, whatever the text says."""
-    roles: list[discord.abc.Snowflake] | bool = [discord.Object(post.mention_role_id)] if post.mention_role_id \
-        else False
+    roles: list[discord.abc.Snowflake] | bool = (
+        [discord.Object(post.mention_role_id)] if post.mention_role_id else False
+    )
     return discord.AllowedMentions(everyone=False, users=False, roles=roles, replied_user=False)
 
 
@@ -64,8 +66,15 @@ class DiscordSink:
             raise PermanentSendError("the channel cannot hold messages")
         if isinstance(channel, discord.abc.GuildChannel):
             perms = channel.permissions_for(channel.guild.me)
-            missing = [name for name, ok in (("View Channel", perms.view_channel), ("Send Messages",
-                       perms.send_messages), ("Embed Links", perms.embed_links)) if not ok]
+            missing = [
+                name
+                for name, ok in (
+                    ("View Channel", perms.view_channel),
+                    ("Send Messages", perms.send_messages),
+                    ("Embed Links", perms.embed_links),
+                )
+                if not ok
+            ]
             if missing:
                 raise PermanentSendError(f"missing permissions in #{channel.name}: {', '.join(missing)}")
         return channel
@@ -74,8 +83,11 @@ class DiscordSink:
         me = self._client.user
         try:
             async for message in channel.history(limit=HISTORY_LOOKBACK):
-                if me and message.author.id == me.id and any(
-                        e.url == post.url and e.title == post.title for e in message.embeds):
+                if (
+                    me
+                    and message.author.id == me.id
+                    and any(e.url == post.url and e.title == post.title for e in message.embeds)
+                ):
                     return message
         except discord.HTTPException as exc:
             log.info("could not read history to check for an earlier send: %s", exc)
@@ -90,8 +102,12 @@ class DiscordSink:
                 return earlier.id
         try:
             async with asyncio.timeout(self._timeout):
-                message = await channel.send(content=post.content, embed=to_embed(post), nonce=delivery.nonce,
-                                             allowed_mentions=mentions_for(post))
+                message = await channel.send(
+                    content=post.content,
+                    embed=to_embed(post),
+                    nonce=delivery.nonce,
+                    allowed_mentions=mentions_for(post),
+                )
         except TimeoutError:
             raise TransientSendError(f"no answer from Discord within {self._timeout:g} s") from None
         except discord.NotFound as exc:

@@ -11,7 +11,18 @@ from bot.store.records import (
     StoreError,
     SubscriptionView,
 )
-from bot.store.store import Backfill, Store, is_postgres
+from bot.store.rows import Backfill, is_postgres
+from bot.store.store import Store
 
-__all__ = ["ArticleWrite", "Backfill", "FeedOutcome", "Follow", "Followed", "ShardSet", "Store", "StoreError",
-           "SubscriptionView", "is_postgres"]
+__all__ = [
+    "ArticleWrite",
+    "Backfill",
+    "FeedOutcome",
+    "Follow",
+    "Followed",
+    "ShardSet",
+    "Store",
+    "StoreError",
+    "SubscriptionView",
+    "is_postgres",
+]

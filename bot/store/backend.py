@@ -25,6 +25,11 @@ class Conn(Protocol):
 
     async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None: ...
 
+    async def insert_new(self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+        """Insert many rows, skipping those that conflict with a unique key, in one statement where the database
+        allows (PostgreSQL: one ``INSERT … SELECT FROM unnest(arrays)``, far cheaper per row than one execute
+        each)."""
+
     async def fetch(self, sql: str, params: Sequence[Any] = (), *, write: bool = False) -> list[Row]:
         """Rows of a query; ``write`` marks an ``UPDATE … RETURNING`` run outside a transaction."""
 

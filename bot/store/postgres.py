@@ -114,6 +114,7 @@ MIGRATIONS: tuple[str, ...] = (
     """,
 )
 
+_ARRAY_TYPES = {"feed_id": "bigint", "published": "float8", "first_seen": "float8"}  # the rest: text
 _MIGRATION_LOCK = 0x6E657773  # pg_advisory_xact_lock key: "news"
 _IDENTITY_TABLES = ("feeds", "subscriptions", "articles", "deliveries")
 
@@ -142,6 +143,15 @@ class _Conn:
         rows = list(rows)
         if rows:
             await self._target.executemany(_numbered(sql), rows)
+
+    async def insert_new(self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+        if not rows:
+            return
+        arrays = [list(column) for column in zip(*rows, strict=True)]
+        unnest = ", ".join(f"${i}::{_ARRAY_TYPES.get(c, 'text')}[]" for i, c in enumerate(columns, start=1))
+        await self._target.execute(
+            f"INSERT INTO {table}({', '.join(columns)}) SELECT * FROM unnest({unnest}) ON CONFLICT DO NOTHING", *arrays
+        )
 
     async def fetch(self, sql: str, params: Sequence[Any] = (), *, write: bool = False) -> list[Row]:
         return list(await self._target.fetch(_numbered(sql), *params))
@@ -212,7 +222,9 @@ class PostgresBackend(_Conn):
         return await self.fetch(
             "SELECT a.* FROM articles a, websearch_to_tsquery('simple', ?) q WHERE a.search @@ q "
             "AND a.feed_id IN (SELECT feed_id FROM subscriptions WHERE guild_id = ?) "
-            "ORDER BY ts_rank('{0.1, 0.1, 0.3, 1.0}', a.search, q) DESC, a.id LIMIT ?", (query, guild_id, limit))
+            "ORDER BY ts_rank('{0.1, 0.1, 0.3, 1.0}', a.search, q) DESC, a.id LIMIT ?",
+            (query, guild_id, limit),
+        )
 
     async def after_prune(self) -> None:
         return None  # autovacuum reclaims the space
@@ -225,22 +237,24 @@ class PostgresBackend(_Conn):
             self._listener = await asyncpg.connect(self._dsn)
         await self._listener.add_listener(channel, on_notify)
 
-    async def rows(self, table: str) -> AsyncIterator[list[Row]]:  # type: ignore[override]
+    async def rows(self, table: str) -> AsyncIterator[list[Row]]:
         order = "key" if table == "meta" else "id"
-        columns = "*" if table != "articles" else ", ".join(
-            c for c in await self._columns("articles") if c != "search")
+        columns = "*" if table != "articles" else ", ".join(c for c in await self._columns("articles") if c != "search")
         last: Any = "" if table == "meta" else -1
         while True:
             batch = await self.fetch(
-                f"SELECT {columns} FROM {table} WHERE {order} > ? ORDER BY {order} LIMIT 2000", (last,))
+                f"SELECT {columns} FROM {table} WHERE {order} > ? ORDER BY {order} LIMIT 2000", (last,)
+            )
             if not batch:
                 return
             yield batch
             last = batch[-1][order]
 
     async def _columns(self, table: str) -> list[str]:
-        rows = await self.fetch("SELECT column_name FROM information_schema.columns WHERE table_name = ? "
-                                "ORDER BY ordinal_position", (table,))
+        rows = await self.fetch(
+            "SELECT column_name FROM information_schema.columns WHERE table_name = ? ORDER BY ordinal_position",
+            (table,),
+        )
         return [r[0] for r in rows]
 
     async def load(self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
@@ -251,4 +265,5 @@ class PostgresBackend(_Conn):
         for table in _IDENTITY_TABLES:
             await self.execute(
                 f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
-                f"COALESCE((SELECT MAX(id) FROM {table}), 0) + 1, false)")
+                f"COALESCE((SELECT MAX(id) FROM {table}), 0) + 1, false)"
+            )

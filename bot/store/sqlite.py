@@ -147,6 +147,12 @@ class _Conn:
         async with self._writing():
             await self._db.executemany(sql, rows)
 
+    async def insert_new(self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+        marks = ",".join("?" * len(columns))
+        await self.executemany(
+            f"INSERT INTO {table}({', '.join(columns)}) VALUES ({marks}) ON CONFLICT DO NOTHING", rows
+        )
+
     async def fetch(self, sql: str, params: Sequence[Any] = (), *, write: bool = False) -> list[Row]:
         if write:
             async with self._writing():
@@ -219,7 +225,9 @@ class SQLiteBackend(_Conn):
         return await self.fetch(
             "SELECT a.* FROM articles_fts JOIN articles a ON a.id = articles_fts.rowid "
             "WHERE articles_fts MATCH ? AND a.feed_id IN (SELECT feed_id FROM subscriptions WHERE guild_id = ?) "
-            "ORDER BY bm25(articles_fts, 10.0, 3.0, 1.0), a.id LIMIT ?", (match, guild_id, limit))
+            "ORDER BY bm25(articles_fts, 10.0, 3.0, 1.0), a.id LIMIT ?",
+            (match, guild_id, limit),
+        )
 
     async def after_prune(self) -> None:
         # One big UPDATE (and its FTS rewrite) grows the WAL file; give the space back.
@@ -228,7 +236,7 @@ class SQLiteBackend(_Conn):
     async def listen(self, channel: str, callback: Callable[[str], None]) -> None:
         return None
 
-    async def rows(self, table: str) -> AsyncIterator[list[Row]]:  # type: ignore[override]
+    async def rows(self, table: str) -> AsyncIterator[list[Row]]:
         order = "key" if table == "meta" else "id"
         last: Any = "" if table == "meta" else -1
         while True:
@@ -258,8 +266,9 @@ def _single_process(path: str | Path) -> Any:
         except BlockingIOError:
             raise StoreError(
                 f"another newsbot process is using {path}. SQLite serves one process; to run several "
-                "(shards, machines), use PostgreSQL: bot.database = \"postgresql://user@host/newsbot\" "
-                "(see README, Scaling past one machine)") from None
+                '(shards, machines), use PostgreSQL: bot.database = "postgresql://user@host/newsbot" '
+                "(see README, Scaling past one machine)"
+            ) from None
         yield
     finally:
         os.close(fd)

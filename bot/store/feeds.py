@@ -1,0 +1,153 @@
+"""Feeds and polling: leases, known identities, and one check's outcome written in one transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from bot.models import Feed
+from bot.store.backend import POLL_CHANNEL, Conn
+from bot.store.records import ArticleWrite, FeedOutcome
+from bot.store.rows import (
+    ARTICLE_COLUMNS,
+    StoreBase,
+    add_delivery,
+    feed_of,
+    notify_outbox,
+    subscriptions_of,
+    ts,
+)
+
+
+class FeedStore(StoreBase):
+    async def feed(self, feed_id: int) -> Feed | None:
+        row = await self._db.fetchrow("SELECT * FROM feeds WHERE id = ?", (feed_id,))
+        return feed_of(row) if row else None
+
+    async def feed_by_url(self, url: str) -> Feed | None:
+        row = await self._db.fetchrow("SELECT * FROM feeds WHERE url = ?", (url,))
+        return feed_of(row) if row else None
+
+    async def claim_due_feeds(self, now: float, limit: int, *, owner: str, lease: float) -> list[Feed]:
+        """Lease up to `limit` due feeds to `owner` until ``now + lease`` in one statement, and return them.
+
+        On PostgreSQL the rows are locked with SKIP LOCKED, so processes claiming at the same moment get disjoint
+        feeds; a crashed process's leases simply run out and the feeds are claimed again. The slowest last time
+        are claimed first (a feed that takes 8 s then overlaps the others instead of finishing alone at the end;
+        measured: the farm's warm round went from 12.9 s to 8.2 s); the poller claims until none is due, so the
+        fast ones are never starved."""
+        rows = await self._db.fetch(
+            "UPDATE feeds SET lease_owner = ?, lease_until = ? WHERE id IN ("
+            "SELECT f.id FROM feeds f WHERE f.disabled_reason IS NULL AND f.next_check <= ? AND f.lease_until <= ? "
+            "AND EXISTS (SELECT 1 FROM subscriptions s WHERE s.feed_id = f.id) "
+            "ORDER BY f.check_seconds DESC, f.next_check, f.id LIMIT ? "
+            f"{self._db.for_update} {'OF f SKIP LOCKED' if self._db.for_update else ''}) RETURNING *",
+            (owner, now + lease, now, now, limit),
+            write=True,
+        )
+        rows.sort(key=lambda r: (-r["check_seconds"], r["next_check"], r["id"]))
+        return [feed_of(r) for r in rows]
+
+    async def next_due_time(self) -> float | None:
+        """When the next feed falls due (a feed leased by another process counts from its lease's end)."""
+        row = await self._db.fetchrow(
+            "SELECT MIN(CASE WHEN lease_until > next_check THEN lease_until ELSE next_check END) FROM feeds f "
+            "WHERE disabled_reason IS NULL AND EXISTS (SELECT 1 FROM subscriptions s WHERE s.feed_id = f.id)"
+        )
+        return row[0] if row else None
+
+    async def known_identities(
+        self, feed_id: int, keys: Sequence[str], stories: Sequence[str]
+    ) -> tuple[set[str], set[str]]:
+        """Which of these keys and story keys this feed already has: a bounded lookup, not a table scan."""
+        known: dict[str, set[str]] = {"key": set(), "story_key": set()}
+        for column, values in (("key", list(keys)), ("story_key", list(stories))):
+            for clause, params in self._in(column, values):
+                rows = await self._db.fetch(
+                    f"SELECT {column} FROM articles WHERE feed_id = ? AND {clause}", (feed_id, *params)
+                )
+                known[column].update(r[0] for r in rows)
+        return known["key"], known["story_key"]
+
+    async def apply_outcome(self, feed: Feed, outcome: FeedOutcome, writes: Sequence[ArticleWrite] = ()) -> int:
+        """One check's result in one transaction: new articles, their deliveries, the feed's new state (and its
+        lease released). Returns deliveries created. Articles go in with one statement: one round trip, not one per
+        article."""
+        created: list[int] = []
+        async with self._db.transaction() as tx:
+            if writes:
+                created = await self._insert_articles(tx, feed.id, outcome.checked_at, writes)
+            if outcome.moved_to and outcome.moved_to != feed.url:
+                await tx.execute(
+                    "UPDATE feeds SET url = ? WHERE id = ? AND NOT EXISTS (SELECT 1 FROM feeds o WHERE o.url = ?)",
+                    (outcome.moved_to, feed.id, outcome.moved_to),
+                )
+            await tx.execute(
+                "UPDATE feeds SET title = ?, etag = ?, last_modified = ?, next_check = ?, last_checked = ?, "
+                "error_count = ?, last_error = ?, disabled_reason = ?, initialized = ?, check_seconds = ?, "
+                "lease_owner = NULL, lease_until = 0 WHERE id = ?",
+                (
+                    outcome.title,
+                    outcome.etag,
+                    outcome.last_modified,
+                    outcome.next_check,
+                    outcome.checked_at,
+                    outcome.error_count,
+                    outcome.last_error,
+                    outcome.disabled_reason,
+                    int(outcome.initialized),
+                    outcome.took,
+                    feed.id,
+                ),
+            )
+        return len(created)
+
+    async def _insert_articles(self, tx: Conn, feed_id: int, now: float, writes: Sequence[ArticleWrite]) -> list[int]:
+        subs = {s.id: s for s in await subscriptions_of(tx, feed_id)}
+        await tx.insert_new(
+            "articles",
+            ARTICLE_COLUMNS,
+            [
+                (
+                    feed_id,
+                    a.key,
+                    a.story_key,
+                    a.url,
+                    a.title,
+                    a.summary,
+                    a.body,
+                    a.author,
+                    ts(a.published),
+                    a.image,
+                    a.source,
+                    now,
+                )
+                for a in (w.article for w in writes)
+            ],
+        )
+        posting = [w for w in writes if any(i in subs for i in w.deliver_to)]
+        ids: dict[str, int] = {}
+        for clause, params in self._in("key", [w.article.key for w in posting]):
+            rows = await tx.fetch(f"SELECT id, key FROM articles WHERE feed_id = ? AND {clause}", (feed_id, *params))
+            ids.update({r["key"]: r["id"] for r in rows})
+        created: list[int] = []
+        guilds: set[int] = set()
+        for w in posting:
+            for sub in (subs[i] for i in w.deliver_to if i in subs and w.article.key in ids):
+                if await add_delivery(tx, ids[w.article.key], sub, w.article.story_key, now):
+                    created.append(sub.id)
+                    guilds.add(sub.guild_id)
+        await notify_outbox(tx, guilds)
+        return created
+
+    async def enable_feed(self, feed_id: int, now: float) -> None:
+        async with self._db.transaction() as tx:
+            await tx.execute(
+                "UPDATE feeds SET disabled_reason = NULL, error_count = 0, next_check = ? WHERE id = ?", (now, feed_id)
+            )
+            await tx.notify(POLL_CHANNEL, str(feed_id))
+
+    async def make_due(self, feed_id: int, when: float = 0.0) -> None:
+        """Check this feed at `when` (0: now), and wake the pollers of every process."""
+        async with self._db.transaction() as tx:
+            await tx.execute("UPDATE feeds SET next_check = ? WHERE id = ?", (when, feed_id))
+            await tx.notify(POLL_CHANNEL, str(feed_id))
