@@ -19,11 +19,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import discord
-import discord.gateway
 
 from bot.config import parse_config
-from bot.discordbot.client import make_bot
+from bot.discordbot.client import discord_endpoints, make_bot
 from bot.models import Article
 from bot.runtime import open_services
 from bot.store import ArticleWrite, FeedOutcome
@@ -48,59 +46,60 @@ async def bench(posts: int, channels: int, interval: float) -> None:
                     "network": {"allowed_networks": ["127.0.0.0/8"]},
                 }
             )
-            async with open_services(config) as services:
-                store = services.store
-                now = time.time()
-                start = datetime.now(UTC)
-                for c, cid in enumerate(channel_ids):
-                    sub = (
-                        await services.app.subscribe(FollowRequest(f"http://127.0.0.1:9/feed/{c}", guild.id, cid))
-                    ).subscription
-                    feed = await store.feed(sub.feed_id)
-                    assert feed is not None
-                    writes = []
-                    for n in range(posts // channels):
-                        article = Article(
-                            feed.id,
-                            f"k{n}",
-                            f"s{c}-{n}",
-                            f"https://news.example/{c}/{n}",
-                            f"Channel {c} story {n}",
-                            "A short summary sentence. Another one.",
-                            "Desk",
-                            start + timedelta(seconds=n),
-                            None,
-                            f"Feed {c}",
+            with discord_endpoints(config):
+                async with open_services(config) as services:
+                    store = services.store
+                    now = time.time()
+                    start = datetime.now(UTC)
+                    for c, cid in enumerate(channel_ids):
+                        sub = (
+                            await services.app.subscribe(FollowRequest(f"http://127.0.0.1:9/feed/{c}", guild.id, cid))
+                        ).subscription
+                        feed = await store.feed(sub.feed_id)
+                        assert feed is not None
+                        writes = []
+                        for n in range(posts // channels):
+                            article = Article(
+                                feed.id,
+                                f"k{n}",
+                                f"s{c}-{n}",
+                                f"https://news.example/{c}/{n}",
+                                f"Channel {c} story {n}",
+                                "A short summary sentence. Another one.",
+                                "Desk",
+                                start + timedelta(seconds=n),
+                                None,
+                                f"Feed {c}",
+                            )
+                            writes.append(ArticleWrite(article, (sub.id,)))
+                        # Far-future next check: this bench measures posting only, the poller stays idle.
+                        await store.apply_outcome(
+                            feed,
+                            FeedOutcome(
+                                checked_at=now,
+                                next_check=now + 10**6,
+                                took=0.0,
+                                error_count=0,
+                                last_error=None,
+                                disabled_reason=None,
+                                title=f"Feed {c}",
+                                etag=None,
+                                last_modified=None,
+                                initialized=True,
+                            ),
+                            writes,
                         )
-                        writes.append(ArticleWrite(article, (sub.id,)))
-                    # Far-future next check: this bench measures posting only, the poller stays idle.
-                    await store.apply_outcome(
-                        feed,
-                        FeedOutcome(
-                            checked_at=now,
-                            next_check=now + 10**6,
-                            took=0.0,
-                            error_count=0,
-                            last_error=None,
-                            disabled_reason=None,
-                            title=f"Feed {c}",
-                            etag=None,
-                            last_modified=None,
-                            initialized=True,
-                        ),
-                        writes,
-                    )
-                total = (posts // channels) * channels
-                bot = make_bot(services, guild_ready_timeout=0.2)
-                t0 = time.perf_counter()
-                task = asyncio.create_task(bot.start(TOKEN))
-                while sum(len(fake.posted(c)) for c in channel_ids) < total:
-                    await asyncio.sleep(0.05)
-                    if task.done():
-                        raise RuntimeError(f"bot stopped: {task.exception()}")
-                wall = time.perf_counter() - t0
-                await bot.close()
-                await asyncio.gather(task, return_exceptions=True)
+                    total = (posts // channels) * channels
+                    bot = make_bot(services, guild_ready_timeout=0.2)
+                    t0 = time.perf_counter()
+                    task = asyncio.create_task(bot.start(TOKEN))
+                    while sum(len(fake.posted(c)) for c in channel_ids) < total:
+                        await asyncio.sleep(0.05)
+                        if task.done():
+                            raise RuntimeError(f"bot stopped: {task.exception()}")
+                    wall = time.perf_counter() - t0
+                    await bot.close()
+                    await asyncio.gather(task, return_exceptions=True)
     in_order = all(
         [m["embeds"][0]["title"] for m in fake.posted(cid)]
         == [f"Channel {c} story {n}" for n in range(posts // channels)]
@@ -129,11 +128,7 @@ def main() -> None:
     parser.add_argument("--channels", type=int, default=20)
     parser.add_argument("--interval", type=float, default=1.0, help="delivery.per_channel_interval")
     args = parser.parse_args()
-    original = discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY
-    try:
-        asyncio.run(bench(args.posts, args.channels, args.interval))
-    finally:
-        discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = original
+    asyncio.run(bench(args.posts, args.channels, args.interval))
 
 
 if __name__ == "__main__":

@@ -18,19 +18,17 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bot.store import Store
 
 QUERIES = {
-    "due feeds (poller, every round)": (
-        "SELECT * FROM (SELECT * FROM feeds f WHERE disabled_reason IS NULL AND next_check <= ? AND EXISTS "
-        "(SELECT 1 FROM subscriptions s WHERE s.feed_id = f.id) ORDER BY next_check LIMIT ?) "
-        "ORDER BY check_seconds DESC, next_check",
-        (0, 10),
+    "due feeds (the poller's lease claim, a batch at a time)": (
+        "UPDATE feeds SET lease_owner = ?, lease_until = ? WHERE id IN (SELECT f.id FROM feeds f WHERE "
+        "f.disabled_reason IS NULL AND f.next_check <= ? AND f.lease_until <= ? AND EXISTS "
+        "(SELECT 1 FROM subscriptions s WHERE s.feed_id = f.id) ORDER BY f.check_seconds DESC, f.next_check, f.id "
+        "LIMIT ?) RETURNING *",
+        ("p", 0, 0, 0, 128),
     ),
-    "known identities (every feed fetch)": (
-        "SELECT key FROM articles WHERE feed_id = ? AND key IN (?, ?)",
-        (1, "a", "b"),
-    ),
-    "known stories (every feed fetch)": (
-        "SELECT story_key FROM articles WHERE feed_id = ? AND story_key IN (?, ?)",
-        (1, "a", "b"),
+    "known identities and stories (every feed fetch, one round trip)": (
+        "SELECT key, story_key FROM articles WHERE feed_id = ? AND key IN (?, ?) UNION ALL "
+        "SELECT key, story_key FROM articles WHERE feed_id = ? AND story_key IN (?, ?)",
+        (1, "a", "b", 1, "a", "b"),
     ),
     "pending deliveries (outbox, every few seconds)": (
         "WITH p AS (SELECT d.id, d.next_attempt, ROW_NUMBER() OVER (PARTITION BY d.channel_id ORDER BY d.id) AS rn, "

@@ -25,7 +25,7 @@ import discord.gateway
 from farm import Farm, FarmProcess, FarmSpec
 
 from bot.config import parse_config
-from bot.discordbot.client import make_bot
+from bot.discordbot.client import discord_endpoints, make_bot
 from bot.runtime import open_services
 from bot.usecases import FollowRequest
 from tests.fake_discord import TOKEN, FakeDiscord, running
@@ -78,48 +78,49 @@ async def bench(feeds: int, port: int, workers: int) -> None:
                     "delivery": {"per_channel_interval": 0.05},
                 }
             )
-            async with open_services(config) as services:
-                healthy = next(i for i, st in enumerate(Farm(spec).states) if st.fault is None)
-                first = await services.app.subscribe(FollowRequest(farm.urls[healthy], guild.id, channel.id))
-                bot = make_bot(services, guild_ready_timeout=0.2)
-                task = asyncio.create_task(bot.start(TOKEN))
-                for _ in range(1200):
-                    if fake.command_syncs and fake.posted(channel.id):
-                        break
-                    await asyncio.sleep(0.05)
-                else:
-                    state = await services.store.feed(first.subscription.feed_id)
-                    raise RuntimeError(
-                        f"no first post: syncs={fake.command_syncs} ready={bot.is_ready()} "
-                        f"feed={state} counts={await services.store.delivery_counts()}"
-                    )
-                stop = asyncio.Event()
-                idle_lags: list[float] = []
-                idle: list[float] = []
-                tick = asyncio.create_task(ticker(stop, idle_lags))
-                asking = asyncio.create_task(ask(fake, guild, channel, stop, idle))
-                await asyncio.sleep(3)
-                stop.set()
-                await asyncio.gather(tick, asking)
-                # The cold round: every other farm feed is added now, posting to one channel each (20 channels).
-                for i, url in enumerate(farm.urls):
-                    if i == healthy:
-                        continue
-                    await services.app.subscribe(FollowRequest(url, guild.id, others[i % len(others)]))
-                stop = asyncio.Event()
-                busy_lags: list[float] = []
-                busy: list[float] = []
-                tick = asyncio.create_task(ticker(stop, busy_lags))
-                bot.poke_poller()
-                t0 = time.perf_counter()
-                asking = asyncio.create_task(ask(fake, guild, channel, stop, busy))
-                while await services.store.count_checked_feeds() < feeds and time.perf_counter() - t0 < 600:
-                    await asyncio.sleep(0.5)
-                stop.set()
-                await asyncio.gather(tick, asking)
-                round_s = time.perf_counter() - t0
-                await bot.close()
-                await asyncio.gather(task, return_exceptions=True)
+            with discord_endpoints(config):
+                async with open_services(config) as services:
+                    healthy = next(i for i, st in enumerate(Farm(spec).states) if st.fault is None)
+                    first = await services.app.subscribe(FollowRequest(farm.urls[healthy], guild.id, channel.id))
+                    bot = make_bot(services, guild_ready_timeout=0.2)
+                    task = asyncio.create_task(bot.start(TOKEN))
+                    for _ in range(1200):
+                        if fake.command_syncs and fake.posted(channel.id):
+                            break
+                        await asyncio.sleep(0.05)
+                    else:
+                        state = await services.store.feed(first.subscription.feed_id)
+                        raise RuntimeError(
+                            f"no first post: syncs={fake.command_syncs} ready={bot.is_ready()} "
+                            f"feed={state} counts={await services.store.delivery_counts()}"
+                        )
+                    stop = asyncio.Event()
+                    idle_lags: list[float] = []
+                    idle: list[float] = []
+                    tick = asyncio.create_task(ticker(stop, idle_lags))
+                    asking = asyncio.create_task(ask(fake, guild, channel, stop, idle))
+                    await asyncio.sleep(3)
+                    stop.set()
+                    await asyncio.gather(tick, asking)
+                    # The cold round: every other farm feed is added now, posting to one channel each (20 channels).
+                    for i, url in enumerate(farm.urls):
+                        if i == healthy:
+                            continue
+                        await services.app.subscribe(FollowRequest(url, guild.id, others[i % len(others)]))
+                    stop = asyncio.Event()
+                    busy_lags: list[float] = []
+                    busy: list[float] = []
+                    tick = asyncio.create_task(ticker(stop, busy_lags))
+                    bot.poke_poller()
+                    t0 = time.perf_counter()
+                    asking = asyncio.create_task(ask(fake, guild, channel, stop, busy))
+                    while await services.store.count_checked_feeds() < feeds and time.perf_counter() - t0 < 600:
+                        await asyncio.sleep(0.5)
+                    stop.set()
+                    await asyncio.gather(tick, asking)
+                    round_s = time.perf_counter() - t0
+                    await bot.close()
+                    await asyncio.gather(task, return_exceptions=True)
     pool = f"{workers} worker processes" if workers else "parsing and extraction in a thread"
     print(f"{feeds} feeds, {pool}: cold round took {round_s:.1f} s (article pages fetched and summarized)")
     print(f"{'state':<22}{'replies':>8}{'median ms':>10}{'p95 ms':>9}{'max ms':>9}{'max stall ms':>12}")

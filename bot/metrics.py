@@ -18,6 +18,7 @@ from aiohttp import web
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.exposition import CONTENT_TYPE_LATEST, generate_latest
 
+from bot.aiotools import wait_any
 from bot.store import Store
 
 log = logging.getLogger(__name__)
@@ -67,8 +68,9 @@ class Metrics:
         """Event-loop lag: how late a timer fires. Anything over tens of ms means slash commands wait too."""
         while not stop.is_set():
             start = time.monotonic()
-            await asyncio.sleep(every)
-            self.loop_lag.set(max(0.0, time.monotonic() - start - every))
+            await wait_any(stop, timeout=every)
+            if not stop.is_set():
+                self.loop_lag.set(max(0.0, time.monotonic() - start - every))
 
 
 @contextlib.asynccontextmanager

@@ -187,7 +187,9 @@ class Poller:
         known_keys, known_stories = await self._store.known_identities(
             feed.id, [c.key for c in found], [c.story_key for c in found]
         )
-        subs = await self._store.subscriptions_for_feed(feed.id)
+        unseen = any(c.key not in known_keys and c.story_key not in known_stories for c in found)
+        # Nothing new (the common re-read of an unchanged feed without validators): no subscriptions to look up.
+        subs = await self._store.subscriptions_for_feed(feed.id) if unseen else []
         now = self._clock()
         new = decide_new(
             feed,

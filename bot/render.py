@@ -71,9 +71,10 @@ def color_for(source: str) -> int:
 
 def render(article: Article, *, mention_role_id: int | None = None) -> Post:
     title = cut(escape(" ".join(article.title.split())) or "Untitled", TITLE_MAX)
-    footer = cut(_CONTROL.sub("", neutralize(" ".join(article.source.split()))) or "newsbot", FOOTER_MAX)
+    # Neutralize last: stripping control characters after it would rejoin "@\x01everyone" into a live mention.
+    footer = cut(neutralize(_CONTROL.sub("", " ".join(article.source.split()))) or "newsbot", FOOTER_MAX)
     author = (
-        cut(_CONTROL.sub("", neutralize(" ".join(article.author.split()))), AUTHOR_MAX)
+        cut(neutralize(_CONTROL.sub("", " ".join(article.author.split()))), AUTHOR_MAX)
         if article.author and article.author.strip()
         else None
     )

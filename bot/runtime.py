@@ -162,7 +162,7 @@ async def run_loops(
     shards = services.shards
 
     def on_outbox(guild_ids: list[int]) -> None:
-        if shards is None or any(shards.owns(g) for g in guild_ids):
+        if shards is None or not guild_ids or any(shards.owns(g) for g in guild_ids):  # []: unknown, look
             deliverer.wake.set()
 
     await services.store.watch_outbox(on_outbox)

@@ -124,9 +124,12 @@ def postgres() -> Iterator[PostgresForTests]:
     yield from start_postgres()
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.slow)])
 async def database(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """Every test that opens a store runs once on SQLite (a file) and once on PostgreSQL (a fresh database)."""
+    """Every test that opens a store runs once on SQLite (a file) and once on PostgreSQL (a fresh database).
+
+    The PostgreSQL runs belong to the full tier (CI, `./scripts/test`), so a developer's quick loop
+    (`-m "not slow"`) stays under a minute; the PostgreSQL-only tests (migrate, an outage) are in both."""
     if request.param == "sqlite":
         return str(tmp_path / "newsbot.db")
     server: PostgresForTests = request.getfixturevalue("postgres")

@@ -4,14 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
-import discord
-import discord.gateway
-
 from bot.config import Config
-from bot.discordbot.client import NewsBot, ShardedNewsBot, make_bot
+from bot.discordbot.client import NewsBot, ShardedNewsBot, discord_endpoints, make_bot
 from bot.runtime import Services, open_services
 from tests.conftest import NO_DNS
 from tests.fake_discord import TOKEN, FakeDiscord, running
@@ -29,22 +26,12 @@ def endpoints(fake: FakeDiscord) -> dict[str, str]:
     return {"api_base_url": f"{fake.base}/api/v10", "gateway_url": fake.base.replace("http", "ws") + "/gateway"}
 
 
-@contextlib.contextmanager
-def discord_endpoints_restored() -> Iterator[None]:
-    """The bot points discord.py's class-level REST and gateway URLs at the fake; put them back afterwards."""
-    original = discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY
-    try:
-        yield
-    finally:
-        discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = original
-
-
 @contextlib.asynccontextmanager
 async def discord_bot(fake: FakeDiscord, config_factory, **sections) -> AsyncIterator[Running]:  # type: ignore[no-untyped-def]
-    with discord_endpoints_restored():
-        async with running(fake):
-            sections["discord"] = {**sections.get("discord", {}), **endpoints(fake)}
-            config: Config = config_factory(**sections)
+    async with running(fake):
+        sections["discord"] = {**sections.get("discord", {}), **endpoints(fake)}
+        config: Config = config_factory(**sections)
+        with discord_endpoints(config):
             async with open_services(config, resolver=NO_DNS) as services:
                 bot = make_bot(services, guild_ready_timeout=0.2)
                 task = asyncio.create_task(bot.start(TOKEN))
@@ -54,7 +41,8 @@ async def discord_bot(fake: FakeDiscord, config_factory, **sections) -> AsyncIte
                     yield Running(fake, bot, services)
                 finally:
                     await bot.close()
-                    with contextlib.suppress(asyncio.CancelledError, Exception):
+                    # The bot task must end, and end cleanly: an exception in it fails the test.
+                    with contextlib.suppress(asyncio.CancelledError):
                         await asyncio.wait_for(task, 10)
 
 

@@ -119,6 +119,7 @@ async def crash_run(tmp_path: Path, site: Site, kills: int, items: int, channels
     return {"kills": survived, "posted": posted(), "lost": lost, "duplicated": duplicated}
 
 
+@pytest.mark.slow
 async def test_sigkill_during_posting_loses_and_duplicates_nothing(tmp_path: Path, site: Site) -> None:
     result = await crash_run(tmp_path, site, kills=5, items=40, channels=3, seed=1)
     assert result["kills"] >= 3 and result["lost"] == 0 and result["duplicated"] == 0

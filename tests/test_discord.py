@@ -8,7 +8,7 @@ import discord
 import pytest
 
 from tests.conftest import Site, feed_of, rss, url_of
-from tests.discord_harness import discord_bot, discord_endpoints_restored, endpoints, eventually
+from tests.discord_harness import discord_bot, endpoints, eventually
 from tests.fake_discord import MEMBER_PERMS, TOKEN, FakeDiscord, running
 
 
@@ -89,9 +89,9 @@ async def test_guilds_never_see_each_others_feeds(site: Site, fake: FakeDiscord,
         other = fake.channel(second, "news")
         listing = await fake.invoke(second, other, "feed", "list")
         assert "Secret Feed" not in listing.text() and "no feeds" in listing.text()
-        for sub in ("remove", "pause", "edit", "test"):
-            reply = await fake.invoke(second, other, "feed", sub, {"feed": str(sub_id)})
-            assert "No feed of this server matches" in reply.text() or "Nothing to change" in reply.text(), sub
+        for sub, extra in (("remove", {}), ("pause", {}), ("edit", {"interval": 60}), ("test", {}), ("resume", {})):
+            reply = await fake.invoke(second, other, "feed", sub, {"feed": str(sub_id), **extra})
+            assert "No feed of this server matches" in reply.text(), sub
         guessed = await fake.invoke(second, other, "feed", "remove", {"feed": site.url("/feed")})
         assert "No feed of this server matches" in guessed.text()
         complete = await fake.invoke(second, other, "feed", "remove", {"feed": ""}, focused="feed")
@@ -101,8 +101,9 @@ async def test_guilds_never_see_each_others_feeds(site: Site, fake: FakeDiscord,
         for cmd, opts in (("latest", {}), ("search", {"query": "Story"})):
             reply = await fake.invoke(second, other, "news", cmd, opts)
             assert "Story 1" not in reply.text(), cmd
-        view = await run.services.store.subscription(sub_id, first.id)
+        view = await run.services.store.subscription(sub_id, first.id)  # untouched by the other guild
         assert view is not None and view.subscription.paused_reason is None
+        assert view.feed.interval == 900 and view.subscription.channel_id == fake.channel(first, "news").id
 
 
 async def test_rate_limits_are_honoured_and_order_is_kept(site: Site, fake: FakeDiscord, make_config) -> None:
@@ -114,13 +115,18 @@ async def test_rate_limits_are_honoured_and_order_is_kept(site: Site, fake: Fake
         await add_feed(fake, guild, news, site.url("/feed"))
         await eventually(lambda: len(fake.posted(news.id)) == 8, timeout=20)
     assert [m["embeds"][0]["title"] for m in fake.posted(news.id)] == [f"Story {n}" for n in range(1, 9)]
-    # discord.py waits out the bucket itself; any 429 it still meets is followed by a pause of Retry-After.
+    # The channel's limit (3 per second) held: no four accepted posts fall within one window.
+    times = [t for c, t in fake.post_times if c == news.id]
+    assert len(times) == 8
+    assert all(times[i + 3] - times[i] >= 0.9 for i in range(len(times) - 3)), times
+    # discord.py waits out the bucket itself; every 429 it still met was followed by a pause of Retry-After.
     for cid, when, wait in fake.limited_at:
         later = [t for c, t in fake.post_times if c == cid and t > when]
-        assert not later or later[0] - when >= wait * 0.9
+        assert later and later[0] - when >= wait * 0.9
     assert fake.rejected == []
 
 
+@pytest.mark.slow
 async def test_429_storm_and_5xx_then_success_posts_once(site: Site, fake: FakeDiscord, make_config) -> None:
     guild = fake.add_guild("G")
     news = fake.channel(guild, "news")
@@ -461,8 +467,9 @@ async def test_sync_command_registers_the_slash_commands(fake: FakeDiscord, make
 
     fake.add_guild("G")
     monkeypatch.setenv("DISCORD_TOKEN", TOKEN)
-    with discord_endpoints_restored():
-        async with running(fake):
-            assert await sync_commands(make_config(discord=endpoints(fake))) == 0
+    before = discord.http.Route.BASE
+    async with running(fake):
+        assert await sync_commands(make_config(discord=endpoints(fake))) == 0
+    assert before == discord.http.Route.BASE  # pointed at the fake only while the command ran
     assert fake.command_syncs == 1 and {c["name"] for c in fake.global_commands} == {"feed", "news"}
     assert "slash commands registered" in capsys.readouterr().out

@@ -175,6 +175,9 @@ async def test_three_shard_processes_share_polling_and_post_each_guilds_news_onc
                 procs[1] = await start(config, 1, tmp_path)
                 await until(lambda: set(urls(1)) == expected(1), 60, "shard 1 posted")
                 assert hits() == {f: 1 for f in range(FEEDS)}
+                for s, guild in enumerate(guilds):  # each guild's commands answered by its own shard's process
+                    reply = await fake.invoke(guild, guild.channels[channels[s]], "news", "sources")
+                    assert all(f"Feed {f}" in reply.text() for f in range(FEEDS)), reply.text()
                 # 3. New items; every feed due now (NOTIFY wakes every poller). Shard 0 is killed mid-round.
                 for f in range(FEEDS):
                     upto[f] = 7

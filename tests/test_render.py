@@ -1,6 +1,8 @@
+import re
 from datetime import UTC, datetime
 from typing import Any
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -84,3 +86,20 @@ def test_any_text_renders_within_limits(title: str, summary: str, source: str, a
     assert len(post.title) <= TITLE_MAX and len(post.description) <= DESCRIPTION_MAX
     assert embed_length(post) <= EMBED_TOTAL_MAX
     assert "@everyone" not in post.title + post.description + post.footer + (post.author or "")
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("source", "@\x01everyone news"),
+        ("source", "@\u0007here"),
+        ("author", "<@\u0001123456789012345678>"),
+        ("author", "<@&\x02987654321098765432>"),
+        ("title", "@\x01everyone"),
+    ],
+)
+def test_a_control_character_inside_a_mention_cannot_rejoin_it(field: str, value: str) -> None:
+    post = render(article(**{field: value}))
+    for text in (post.title, post.footer, post.author or "", post.description):
+        assert "@everyone" not in text and "@here" not in text
+        assert not re.search(r"<@&?\d", text), text

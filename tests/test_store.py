@@ -11,9 +11,10 @@ import pytest
 
 from bot.cli import main
 from bot.models import Article
-from bot.runtime import open_services, supervise
+from bot.runtime import open_services, run_loops, supervise
 from bot.store import ArticleWrite, FeedOutcome, Store, StoreError
 from tests.conftest import NO_DNS, RecordingSink, Site, follow, poll_and_deliver, rss
+from tests.discord_harness import eventually
 from tests.postgres import PostgresForTests
 
 
@@ -161,3 +162,64 @@ async def test_a_loop_that_raises_is_logged_and_restarted(caplog) -> None:  # ty
     assert runs == 3
     assert "the poll loop failed" in caplog.text and "database went away" in caplog.text
     assert "ended unexpectedly" in caplog.text
+
+
+async def test_a_database_outage_is_survived_and_posting_resumes(
+    site: Site,
+    postgres: PostgresForTests,
+    caplog,  # type: ignore[no-untyped-def]
+) -> None:
+    """Every connection to the database is killed while the loops run (as a PostgreSQL restart would): the loops
+    that meet the dead connections log it and start again, the notification listener reconnects, and a story
+    that arrives afterwards is posted, once."""
+    import asyncpg
+
+    from bot.config import parse_config
+
+    dsn = await postgres.new_database()
+    config = parse_config(
+        {
+            "bot": {"database": dsn, "workers": 0},
+            "network": {"allowed_networks": ["127.0.0.0/8"]},
+            "articles": {"fetch_pages": False},
+            "delivery": {"per_channel_interval": 0},
+            "metrics": {"heartbeat_minutes": 0},
+        }
+    )
+    site.set("/feed", rss([{"title": "Before", "link": site.url("/s/1"), "guid": "1"}]))
+    sink = RecordingSink()
+    async with open_services(config, resolver=NO_DNS) as services:
+        sub = await follow(services, site.url("/feed"))
+        stop = asyncio.Event()
+        loops = asyncio.create_task(run_loops(services, sink, stop))
+        await eventually(lambda: sink.titles() == ["Before"])
+        admin = await asyncpg.connect(dsn)
+        try:
+            killed = await admin.fetchval(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        finally:
+            await admin.close()
+        assert killed >= 2  # the pool's connections and the listener
+        site.set(
+            "/feed",
+            rss(
+                [
+                    {"title": "After", "link": site.url("/s/2"), "guid": "2"},
+                    {"title": "Before", "link": site.url("/s/1"), "guid": "1"},
+                ]
+            ),
+        )
+        with caplog.at_level(logging.INFO):
+            await eventually(lambda: "notifications restored" in caplog.text, timeout=15)
+            for _ in range(3):  # the first statements on a killed connection fail; the store answers again
+                try:
+                    await services.store.make_due(sub.feed_id)
+                    break
+                except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError):
+                    await asyncio.sleep(0.2)
+            await eventually(lambda: sink.titles() == ["Before", "After"], timeout=20)
+        stop.set()
+        await loops
+    assert sink.titles() == ["Before", "After"]

@@ -13,6 +13,7 @@ import hashlib
 import json
 import logging
 import signal
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 import discord
@@ -168,12 +169,6 @@ def intents() -> discord.Intents:
 
 def make_bot(services: Services, *, start_loops: bool = True, **options: Any) -> NewsBot | ShardedNewsBot:
     config = services.config
-    if config.discord.api_base_url:
-        # discord.py builds every REST URL (bot and interaction webhooks) from this one class attribute.
-        discord.http.Route.BASE = config.discord.api_base_url.rstrip("/")
-    if config.discord.gateway_url:
-        # ...and opens the first gateway connection to this one (later ones use READY's resume_gateway_url).
-        discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(config.discord.gateway_url)
     shard_ids = config.shard_ids
     if shard_ids is not None or config.discord.shard_count:
         options.setdefault("shard_count", config.discord.shard_count)
@@ -182,6 +177,25 @@ def make_bot(services: Services, *, start_loops: bool = True, **options: Any) ->
         return ShardedNewsBot(services, start_loops=start_loops, **options)
     cls = ShardedNewsBot if config.discord.sharded else NewsBot
     return cls(services, start_loops=start_loops, **options)
+
+
+@contextlib.contextmanager
+def discord_endpoints(config: Config) -> Iterator[None]:
+    """Point discord.py at a REST and gateway proxy (or the test suite's fake Discord) while the block runs.
+
+    discord.py builds every REST URL, the bot's and the interaction webhooks', from one class attribute, and opens
+    the first gateway connection of a sharded client to another: there is no per-client setting, so this is a
+    process-wide change. It is made here, by the program's entry points (`run`, `sync`) and the tests' harness,
+    never as a side effect of building a bot, and undone when the block ends."""
+    original = discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY
+    if config.discord.api_base_url:
+        discord.http.Route.BASE = config.discord.api_base_url.rstrip("/")
+    if config.discord.gateway_url:
+        discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(config.discord.gateway_url)
+    try:
+        yield
+    finally:
+        discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = original
 
 
 def shard_set(config: Config) -> ShardSet | None:
@@ -214,6 +228,11 @@ def _token(config: Config) -> str:
 
 async def run_bot(config: Config) -> int:
     token = _token(config)
+    with discord_endpoints(config):
+        return await _run_bot(config, token)
+
+
+async def _run_bot(config: Config, token: str) -> int:
     async with open_services(config, shards=shard_set(config)) as services:
         await services.app.sync_config_feeds()
         bot = make_bot(services)
@@ -235,10 +254,11 @@ async def run_bot(config: Config) -> int:
 
 async def sync_commands(config: Config) -> int:
     token = _token(config)
-    async with open_services(config) as services:
-        bot = make_bot(services, start_loops=False)
-        async with bot:
-            await bot.login(token)  # also learns the application id that command registration needs
-            await bot.sync_if_changed(force=True)
+    with discord_endpoints(config):
+        async with open_services(config) as services:
+            bot = make_bot(services, start_loops=False)
+            async with bot:
+                await bot.login(token)  # also learns the application id that command registration needs
+                await bot.sync_if_changed(force=True)
     print("slash commands registered")
     return 0

@@ -9,6 +9,7 @@ owns a guild's shard as soon as another queued a post for it.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import functools
 import logging
@@ -119,6 +120,13 @@ _MIGRATION_LOCK = 0x6E657773  # pg_advisory_xact_lock key: "news"
 _IDENTITY_TABLES = ("feeds", "subscriptions", "articles", "deliveries")
 
 
+def _relay(callback: Callable[[str], None]) -> Callable[[object, int, str, str], None]:
+    def on_notify(_conn: object, _pid: int, _channel: str, payload: str) -> None:
+        callback(payload)
+
+    return on_notify
+
+
 @functools.lru_cache(maxsize=512)
 def _numbered(sql: str) -> str:
     """The store's ``?`` placeholders as PostgreSQL's ``$1, $2, …`` (the store's SQL has no '?' in literals)."""
@@ -173,6 +181,9 @@ class PostgresBackend(_Conn):
         self._pool = pool
         self._dsn = dsn
         self._listener: asyncpg.Connection | None = None
+        self._channels: dict[str, Callable[[str], None]] = {}
+        self._closing = False
+        self._reconnecting: asyncio.Task[None] | None = None
 
     @classmethod
     @contextlib.asynccontextmanager
@@ -186,6 +197,9 @@ class PostgresBackend(_Conn):
             await backend._migrate()
             yield backend
         finally:
+            backend._closing = True
+            if backend._reconnecting is not None:
+                backend._reconnecting.cancel()
             if backend._listener is not None:
                 with contextlib.suppress(Exception):
                     await backend._listener.close()
@@ -230,12 +244,40 @@ class PostgresBackend(_Conn):
         return None  # autovacuum reclaims the space
 
     async def listen(self, channel: str, callback: Callable[[str], None]) -> None:
-        def on_notify(_conn: object, _pid: int, _channel: str, payload: str) -> None:
-            callback(payload)
+        """LISTEN on a connection of its own; if the server drops it (a restart, an outage), it is opened again
+        with backoff and every callback is called with ``"*"``: whatever was announced meanwhile was missed."""
+        self._channels[channel] = callback
+        if self._listener is None or self._listener.is_closed():
+            await self._connect_listener()
+        else:
+            await self._listener.add_listener(channel, _relay(callback))
 
-        if self._listener is None:
-            self._listener = await asyncpg.connect(self._dsn)
-        await self._listener.add_listener(channel, on_notify)
+    async def _connect_listener(self) -> None:
+        conn = await asyncpg.connect(self._dsn)
+        for channel, callback in self._channels.items():
+            await conn.add_listener(channel, _relay(callback))
+        conn.add_termination_listener(self._listener_lost)
+        self._listener = conn
+
+    def _listener_lost(self, _conn: object) -> None:
+        if not self._closing:
+            log.warning("lost the PostgreSQL notification connection; reconnecting")
+            self._reconnecting = asyncio.get_running_loop().create_task(self._reconnect())
+
+    async def _reconnect(self, first_delay: float = 0.5) -> None:
+        delay = first_delay
+        while not self._closing:
+            try:
+                await self._connect_listener()
+            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+                log.warning("PostgreSQL notifications unavailable (%s); retrying in %.0f s", exc, delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 30.0)
+                continue
+            log.info("PostgreSQL notifications restored")
+            for callback in self._channels.values():
+                callback("*")
+            return
 
     async def rows(self, table: str) -> AsyncIterator[list[Row]]:
         order = "key" if table == "meta" else "id"
