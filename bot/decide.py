@@ -79,7 +79,9 @@ def candidates(parsed: ParsedFeed, feed_id: int) -> list[Candidate]:
 def chronological(items: Sequence[Candidate]) -> list[Candidate]:
     """Oldest first: by date when every item has one, else the reverse of document order (feeds list newest first)."""
     if items and all(c.entry.published for c in items):
-        return sorted(items, key=lambda c: c.entry.published)  # type: ignore[arg-type,return-value]
+        # Items sharing a date keep the document's order among themselves, reversed: the top one is newest.
+        order = sorted(enumerate(items), key=lambda pair: (pair[1].entry.published, -pair[0]))
+        return [cand for _, cand in order]
     return list(reversed(items))
 
 

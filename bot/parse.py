@@ -139,7 +139,7 @@ def _fast_entry(entry: Any, base: str) -> Entry:
     content = max((c.get("value", "") or "" for c in contents), key=len, default="")
     summary = entry.get("description", "") or ""
     body = content if len(content) > len(summary) else summary
-    link = _absolute(base, entry.get("link"))
+    link = _link_from_id(_absolute(base, entry.get("link")), entry.get("id"))
     author = entry.get("author")
     published = _iso_date(entry.get("published")) or _iso_date(entry.get("updated"))
     guid = entry.get("id")
@@ -162,7 +162,7 @@ def _fast_entry(entry: Any, base: str) -> Entry:
         content_html=body[:_MAX_CONTENT],
         author=_clean_title(author)[:256] or None if isinstance(author, str) and author else None,
         published=published,
-        image=_xml_image(entry, link or base),
+        image=_xml_image(entry, link or base) or _content_image(body, link or base),
     )
 
 
@@ -223,12 +223,31 @@ def _xml_image(entry: Any, base: str) -> str | None:
         if thumb.get("url"):
             return _absolute(base, thumb["url"])
     for link in entry.get("enclosures") or entry.get("links") or ():
-        if (link.get("type") or "").startswith("image/") and link.get("href"):
-            return _absolute(base, link["href"])
+        # feedparser names an enclosure's address "href", fastfeedparser "url" (RSS's own attribute name)
+        where = link.get("href") or link.get("url")
+        if (link.get("type") or "").startswith("image/") and where:
+            return _absolute(base, where)
     image = entry.get("image")
-    if isinstance(image, dict) and image.get("href"):
-        return _absolute(base, image["href"])
+    if isinstance(image, dict) and (image.get("href") or image.get("url")):
+        return _absolute(base, image.get("href") or image.get("url"))
     return None
+
+
+_IMG_SRC = re.compile(r"""<img\b[^>]{0,2000}?\bsrc\s*=\s*["']([^"'<>\s]{1,2000})["']""", re.IGNORECASE)
+
+
+def _content_image(html: str, base: str) -> str | None:
+    """The first image inside the item's own text: the item's picture when the feed names none (before the
+    article page's og:image, which is often the site's logo)."""
+    match = _IMG_SRC.search(html[:_MAX_CONTENT])
+    return _absolute(base, match.group(1)) if match else None
+
+
+def _link_from_id(link: str | None, guid: Any) -> str | None:
+    """An item whose only address is a URL-valued id (Atom's canonical id, an RSS permalink guid) links there."""
+    if link is None and isinstance(guid, str) and guid.strip().startswith(("http://", "https://")):
+        return _absolute(guid, guid)
+    return link
 
 
 def _xml_entry(entry: Any, base: str) -> Entry:
@@ -236,7 +255,7 @@ def _xml_entry(entry: Any, base: str) -> Entry:
     content = max((c.get("value", "") for c in contents), key=len, default="")
     summary = entry.get("summary", "") or ""
     body = content if len(html_to_text(content[:_MAX_CONTENT])) > len(html_to_text(summary[:_MAX_CONTENT])) else summary
-    link = _absolute(base, entry.get("link"))
+    link = _link_from_id(_absolute(base, entry.get("link")), entry.get("id"))
     return Entry(
         guid=_guid(entry.get("id"), link, entry.get("link")),
         link=link,
@@ -246,7 +265,7 @@ def _xml_entry(entry: Any, base: str) -> Entry:
         published=_struct_time(
             entry.get("published_parsed") or entry.get("updated_parsed") or entry.get("created_parsed")
         ),
-        image=_xml_image(entry, link or base),
+        image=_xml_image(entry, link or base) or _content_image(body, link or base),
     )
 
 

@@ -271,9 +271,7 @@ class NewsApp:
 
     async def resume(self, view: SubscriptionView) -> None:
         """Resume a paused subscription; a feed disabled after failures is enabled and checked now."""
-        await self.store.update_subscription(view.subscription.id, paused_reason=None)
-        if view.feed.disabled_reason:
-            await self.store.enable_feed(view.feed.id, self.clock())
+        await self.store.resume(view.subscription.id, now=self.clock())
         if self.on_follow:
             self.on_follow()
 

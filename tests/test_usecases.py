@@ -164,3 +164,23 @@ async def test_guild_feed_limit_counts_across_a_bulk_follow(site: Site, make_con
         assert all("limit" in reason for _, reason in result.skipped)
         with pytest.raises(UseCaseError, match="most allowed"):
             await services.app.follow(FollowRequest(site.url("/f3"), 7, 200))
+
+
+async def test_resume_enables_a_disabled_feed_and_checks_it_now(site: Site, make_config, clock) -> None:
+    site.set("/feed", "nope", status=500)
+    config = make_config(polling={"disable_after_failures": 1})
+    async with open_services(config, clock=clock, resolver=NO_DNS) as services:
+        sub = await follow(services, site.url("/feed"))
+        await services.poller().run_once()
+        view = await services.store.subscription(sub.id, 1)
+        assert view is not None and view.feed.disabled_reason
+        await services.app.pause(view, "paused by test")
+        site.set("/feed", rss([story(site, 1, "Back.")]))
+        view = await services.store.subscription(sub.id, 1)
+        assert view is not None
+        await services.app.resume(view)
+        view = await services.store.subscription(sub.id, 1)
+        assert view is not None and view.subscription.paused_reason is None and view.feed.disabled_reason is None
+        assert view.feed.error_count == 0 and view.feed.next_check <= clock()
+        stats = await services.poller().run_once()
+        assert stats.checked == 1 and stats.failed == 0

@@ -154,13 +154,6 @@ class FeedStore(StoreBase):
         await notify_outbox(tx, guilds)
         return created
 
-    async def enable_feed(self, feed_id: int, now: float) -> None:
-        async with self._db.transaction() as tx:
-            await tx.execute(
-                "UPDATE feeds SET disabled_reason = NULL, error_count = 0, next_check = ? WHERE id = ?", (now, feed_id)
-            )
-            await tx.notify(POLL_CHANNEL, str(feed_id))
-
     async def make_due(self, feed_id: int, when: float = 0.0) -> None:
         """Check this feed at `when` (0: now), and wake the pollers of every process."""
         async with self._db.transaction() as tx:

@@ -159,6 +159,23 @@ class SubscriptionStore(StoreBase):
             if "channel_id" in changes or changes.get("paused_reason", "") is None:
                 await notify_outbox(tx, [row[1]])
 
+    async def resume(self, subscription_id: int, *, now: float) -> None:
+        """Unpause a subscription and, if its feed was disabled after failures, enable it and check it now: one
+        transaction, so no process sees a resumed subscription on a still-disabled feed."""
+        async with self._db.transaction() as tx:
+            row = await tx.fetchrow("SELECT feed_id, guild_id FROM subscriptions WHERE id = ?", (subscription_id,))
+            if row is None:
+                return
+            await tx.execute("UPDATE subscriptions SET paused_reason = NULL WHERE id = ?", (subscription_id,))
+            enabled = await tx.execute(
+                "UPDATE feeds SET disabled_reason = NULL, error_count = 0, next_check = ? "
+                "WHERE id = ? AND disabled_reason IS NOT NULL",
+                (now, row[0]),
+            )
+            if enabled:
+                await tx.notify(POLL_CHANNEL, str(row[0]))
+            await notify_outbox(tx, [row[1]])  # its queued posts may go out again
+
     async def pause_channel(self, channel_id: int, reason: str) -> list[int]:
         """Pause every subscription posting to a channel; returns the guilds affected."""
         rows = await self._db.fetch(
