@@ -473,3 +473,17 @@ async def test_sync_command_registers_the_slash_commands(fake: FakeDiscord, make
     assert before == discord.http.Route.BASE  # pointed at the fake only while the command ran
     assert fake.command_syncs == 1 and {c["name"] for c in fake.global_commands} == {"feed", "news"}
     assert "slash commands registered" in capsys.readouterr().out
+
+
+async def test_loops_that_end_unexpectedly_stop_the_bot_instead_of_leaving_it_idle(
+    site: Site, fake: FakeDiscord, make_config
+) -> None:
+    """A bot that answers commands but polls nothing must not go on looking alive: it stops, marked failed, so
+    `newsbot run` exits non-zero and systemd starts it again."""
+    async with discord_bot(fake, make_config, **FAST) as run:
+        assert run.bot._loops is not None and not run.bot._loops.done()
+        died = asyncio.get_running_loop().create_future()
+        died.set_exception(RuntimeError("poller died"))
+        run.bot._loops_ended(died)  # what the loops task's done-callback sees when it dies
+        await eventually(lambda: run.bot.is_closed())
+        assert run.bot.failed

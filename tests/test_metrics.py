@@ -44,3 +44,19 @@ async def test_metrics_show_checks_posts_and_database_state(site: Site, make_con
     assert lines["newsbot_articles_stored"] == 1
     assert lines['newsbot_deliveries{status="sent"}'] == 1
     assert "newsbot_event_loop_lag_seconds" in lines and "newsbot_feed_check_seconds_count" in lines
+
+
+async def test_heartbeat_logs_what_was_done(site: Site, make_config, clock, caplog) -> None:  # type: ignore[no-untyped-def]
+    import logging
+
+    site.set("/feed", rss([{"title": "One", "link": site.url("/s/1"), "guid": "1"}]))
+    config = make_config(metrics={"heartbeat_minutes": 0.005})  # every 0.3 s
+    async with open_services(config, clock=clock, resolver=NO_DNS) as services:
+        await follow(services, site.url("/feed"))
+        sink = RecordingSink()
+        stop = asyncio.Event()
+        with caplog.at_level(logging.INFO, logger="bot.runtime"):
+            loops = asyncio.create_task(run_loops(services, sink, stop))
+            await eventually(lambda: "heartbeat: 1 feeds checked and 1 posts sent" in caplog.text)
+            stop.set()
+            await loops

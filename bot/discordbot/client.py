@@ -51,6 +51,8 @@ class NewsBotMixin(_BotBase):
         self.start_loops = start_loops
         self.stop_event = asyncio.Event()
         self._loops: asyncio.Task[None] | None = None
+        self.failed = False  # set when the loops died: `newsbot run` then exits non-zero
+        self._newsbot_stop: asyncio.Future[None] | None = None
         self.sink = DiscordSink(self, services.config.delivery.send_timeout)
         self._deliverer = services.deliverer(self.sink, notify=self.notify)
         self._poller = services.poller(on_queued=self._deliverer.wake.set)
@@ -72,6 +74,16 @@ class NewsBotMixin(_BotBase):
         self.tree.error(on_tree_error)
         if self.start_loops:
             self._loops = asyncio.create_task(self._run_loops(), name="newsbot-loops")
+            self._loops.add_done_callback(self._loops_ended)
+
+    def _loops_ended(self, task: asyncio.Task[None]) -> None:
+        """The loops end only when the bot closes; any other end leaves a bot that answers commands but polls
+        and posts nothing, so the process stops (non-zero) and its supervisor (systemd) starts it again."""
+        if self.stop_event.is_set() or task.cancelled():
+            return
+        log.error("polling and posting stopped unexpectedly; stopping the bot", exc_info=task.exception())
+        self.failed = True
+        self._newsbot_stop = asyncio.ensure_future(self.close())
 
     def commands_hash(self) -> str:
         payload = [c.to_dict(self.tree) for c in self.tree.get_commands()]
@@ -249,7 +261,7 @@ async def _run_bot(config: Config, token: str) -> int:
         except discord.LoginFailure:
             log.error("Discord refused the token (check DISCORD_TOKEN)")
             return 2
-    return 0
+    return 1 if bot.failed else 0
 
 
 async def sync_commands(config: Config) -> int:
