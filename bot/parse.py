@@ -239,7 +239,12 @@ _IMG_SRC = re.compile(r"""<img\b[^>]{0,2000}?\bsrc\s*=\s*["']([^"'<>\s]{1,2000})
 def _content_image(html: str, base: str) -> str | None:
     """The first image inside the item's own text: the item's picture when the feed names none (before the
     article page's og:image, which is often the site's logo)."""
-    match = _IMG_SRC.search(html[:_MAX_CONTENT])
+    start = html.find("<img")
+    if start < 0:
+        start = html.find("<IMG")  # (a case-insensitive search of every body would cost 8 µs per entry)
+        if start < 0:
+            return None
+    match = _IMG_SRC.search(html, start, start + 8000)
     return _absolute(base, match.group(1)) if match else None
 
 
