@@ -19,11 +19,11 @@ from bot.store import Store
 
 QUERIES = {
     "due feeds (the poller's lease claim, a batch at a time)": (
-        "UPDATE feeds SET lease_owner = ?, lease_until = ? WHERE id IN (SELECT f.id FROM feeds f WHERE "
-        "f.disabled_reason IS NULL AND f.next_check <= ? AND f.lease_until <= ? AND EXISTS "
+        "UPDATE feeds SET next_check = ?, lease_owner = ?, lease_until = ? WHERE id IN (SELECT f.id FROM feeds f "
+        "WHERE f.disabled_reason IS NULL AND f.next_check <= ? AND EXISTS "
         "(SELECT 1 FROM subscriptions s WHERE s.feed_id = f.id) ORDER BY f.check_seconds DESC, f.next_check, f.id "
         "LIMIT ?) RETURNING *",
-        ("p", 0, 0, 0, 128),
+        (0, "p", 0, 0, 128),
     ),
     "known identities and stories (every feed fetch, one round trip)": (
         "SELECT key, story_key FROM articles WHERE feed_id = ? AND key IN (?, ?) UNION ALL "

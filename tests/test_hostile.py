@@ -106,8 +106,9 @@ def test_deeply_nested_html_is_bounded() -> None:
     nested = "<div>" * 50_000 + "deep text" + "</div>" * 50_000
     assert len(html_to_text(nested)) < 100
     page = f"<html><body><article>{nested}<p>{'Real words in a sentence here. ' * 30}</p></article></body></html>"
-    result = extract(page, "https://a.test/a")
-    assert result is None or len(result.text) < 10_000
+    # Past libxml2's depth limit the page is not read (quickly, without recursion): the post falls back to the
+    # feed's own text, as for any page without an article.
+    assert extract(page, "https://a.test/a") is None
 
 
 async def test_feed_that_changes_every_guid_posts_each_story_once(site: Site, services, clock) -> None:

@@ -28,30 +28,32 @@ class FeedStore(StoreBase):
         return feed_of(row) if row else None
 
     async def claim_due_feeds(self, now: float, limit: int, *, owner: str, lease: float) -> list[Feed]:
-        """Lease up to `limit` due feeds to `owner` until ``now + lease`` in one statement, and return them.
+        """Lease up to `limit` due feeds to `owner` for `lease` seconds in one statement, and return them.
 
-        On PostgreSQL the rows are locked with SKIP LOCKED, so processes claiming at the same moment get disjoint
-        feeds; a crashed process's leases simply run out and the feeds are claimed again. The slowest last time
-        are claimed first (a feed that takes 8 s then overlaps the others instead of finishing alone at the end;
-        measured: the farm's warm round went from 12.9 s to 8.2 s); the poller claims until none is due, so the
-        fast ones are never starved."""
+        The lease is the feed's next check moved to ``now + lease``: a claimed feed is no longer due (so claims
+        never re-read the rows of feeds in flight), and if its process dies before writing the outcome the feed
+        simply falls due again when the lease ends. On PostgreSQL the rows are locked with SKIP LOCKED, so
+        processes claiming at the same moment get disjoint feeds. The slowest last time are claimed first, walking
+        the ``feeds_claim`` index (a feed that takes 8 s then overlaps the others instead of finishing alone at the
+        end; measured: the farm's warm round went from 12.9 s to 8.2 s); the poller claims until none is due, so
+        the fast ones are never starved."""
         rows = await self._db.fetch(
-            "UPDATE feeds SET lease_owner = ?, lease_until = ? WHERE id IN ("
-            "SELECT f.id FROM feeds f WHERE f.disabled_reason IS NULL AND f.next_check <= ? AND f.lease_until <= ? "
+            "UPDATE feeds SET next_check = ?, lease_owner = ?, lease_until = ? WHERE id IN ("
+            "SELECT f.id FROM feeds f WHERE f.disabled_reason IS NULL AND f.next_check <= ? "
             "AND EXISTS (SELECT 1 FROM subscriptions s WHERE s.feed_id = f.id) "
             "ORDER BY f.check_seconds DESC, f.next_check, f.id LIMIT ? "
             f"{self._db.for_update} {'OF f SKIP LOCKED' if self._db.for_update else ''}) RETURNING *",
-            (owner, now + lease, now, now, limit),
+            (now + lease, owner, now + lease, now, limit),
             write=True,
         )
-        rows.sort(key=lambda r: (-r["check_seconds"], r["next_check"], r["id"]))
+        rows.sort(key=lambda r: (-r["check_seconds"], r["id"]))
         return [feed_of(r) for r in rows]
 
     async def next_due_time(self) -> float | None:
-        """When the next feed falls due (a feed leased by another process counts from its lease's end)."""
+        """When the next feed falls due (a leased feed's next check is its lease's end)."""
         row = await self._db.fetchrow(
-            "SELECT MIN(CASE WHEN lease_until > next_check THEN lease_until ELSE next_check END) FROM feeds f "
-            "WHERE disabled_reason IS NULL AND EXISTS (SELECT 1 FROM subscriptions s WHERE s.feed_id = f.id)"
+            "SELECT MIN(next_check) FROM feeds f WHERE disabled_reason IS NULL "
+            "AND EXISTS (SELECT 1 FROM subscriptions s WHERE s.feed_id = f.id)"
         )
         return row[0] if row else None
 

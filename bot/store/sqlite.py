@@ -113,10 +113,12 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE feeds ADD COLUMN check_seconds REAL NOT NULL DEFAULT 0;
     """,
-    # 4: poll leases (which process checks a feed, until when) and the name a subscription was given
+    # 4: poll leases (which process checks a feed, until when; claims walk feeds_claim, slowest first) and the
+    # name a subscription was given
     """
     ALTER TABLE feeds ADD COLUMN lease_owner TEXT;
     ALTER TABLE feeds ADD COLUMN lease_until REAL NOT NULL DEFAULT 0;
+    CREATE INDEX feeds_claim ON feeds(check_seconds DESC, next_check, id) WHERE disabled_reason IS NULL;
     ALTER TABLE subscriptions ADD COLUMN name TEXT NOT NULL DEFAULT '';
     """,
 )
