@@ -93,12 +93,17 @@ def postgres_cpu_s() -> float:
         and (not socket_dir or socket_dir in " ".join(p.info["cmdline"] or []))
     ]
     total = 0.0
-    for proc in servers + [c for p in servers for c in p.children(recursive=True)]:
+    for server in servers:
         try:
-            times = proc.cpu_times()
+            # The server's own time, its exited children's (autovacuum workers, finished backends: reaped, so
+            # counted in children_*), and the time of the children still running.
+            times = server.cpu_times()
+            total += times.user + times.system + times.children_user + times.children_system
+            for child in server.children(recursive=True):
+                ct = child.cpu_times()
+                total += ct.user + ct.system
         except psutil.Error:
             continue
-        total += times.user + times.system
     return total
 
 

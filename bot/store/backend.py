@@ -63,10 +63,7 @@ class Backend(Conn, Protocol):
     def rows(self, table: str) -> AsyncIterator[list[Row]]:
         """Every row of a table in id order, in batches: what ``newsbot migrate`` copies."""
 
-    async def load(self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
-        """Insert copied rows with their ids kept (``newsbot migrate``)."""
-
-    async def finish_load(self) -> None:
+    async def finish_load(self, conn: Conn) -> None:
         """After a copy: id sequences continue past the copied ids."""
 
 

@@ -29,16 +29,21 @@ async def copy_database(source: Store, target: Store) -> dict[str, int]:
         raise StoreError(f"the target database is not empty ({filled}); migrate only into a new database")
     src, dst = source._db, target._db
     copied: dict[str, int] = {}
-    async with dst.transaction():
-        pass  # the target is migrated and reachable before anything is read
-    for table in TABLES:
-        copied[table] = 0
-        async for batch in src.rows(table):
-            columns = [c for c in batch[0].keys() if c not in _SKIP]  # noqa: SIM118 (sqlite3.Row iterates values)
-            await dst.load(table, columns, [tuple(r[c] for c in columns) for r in batch])
-            copied[table] += len(batch)
-        log.info("copied %d rows of %s", copied[table], table)
-    await dst.finish_load()
+    # One transaction: a copy that fails halfway (a full disk, a lost connection) leaves the target empty, so it
+    # can simply be run again.
+    async with dst.transaction() as tx:
+        for table in TABLES:
+            copied[table] = 0
+            async for batch in src.rows(table):
+                columns = [c for c in batch[0].keys() if c not in _SKIP]  # noqa: SIM118 (sqlite3.Row iterates values)
+                marks = ", ".join("?" * len(columns))
+                await tx.executemany(
+                    f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})",
+                    [tuple(r[c] for c in columns) for r in batch],
+                )
+                copied[table] += len(batch)
+            log.info("copied %d rows of %s", copied[table], table)
+        await dst.finish_load(tx)
     after = await target.table_counts()
     if after != copied:
         raise StoreError(f"copy incomplete: copied {copied}, target holds {after}")

@@ -301,13 +301,9 @@ class PostgresBackend(_Conn):
         )
         return [r[0] for r in rows]
 
-    async def load(self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
-        marks = ", ".join("?" * len(columns))
-        await self.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", rows)
-
-    async def finish_load(self) -> None:
+    async def finish_load(self, conn: Conn) -> None:
         for table in _IDENTITY_TABLES:
-            await self.execute(
+            await conn.execute(
                 f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
                 f"COALESCE((SELECT MAX(id) FROM {table}), 0) + 1, false)"
             )

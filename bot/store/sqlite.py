@@ -248,10 +248,7 @@ class SQLiteBackend(_Conn):
             yield batch
             last = batch[-1][order]
 
-    async def load(self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
-        raise StoreError("newsbot migrate copies from SQLite to PostgreSQL, not into SQLite")
-
-    async def finish_load(self) -> None:
+    async def finish_load(self, conn: Conn) -> None:
         return None
 
 
