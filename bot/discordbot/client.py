@@ -76,7 +76,7 @@ class NewsBotMixin(_BotBase):
             self._loops = asyncio.create_task(self._run_loops(), name="newsbot-loops")
             self._loops.add_done_callback(self._loops_ended)
 
-    def _loops_ended(self, task: asyncio.Task[None]) -> None:
+    def _loops_ended(self, task: asyncio.Future[None]) -> None:
         """The loops end only when the bot closes; any other end leaves a bot that answers commands but polls
         and posts nothing, so the process stops (non-zero) and its supervisor (systemd) starts it again."""
         if self.stop_event.is_set() or task.cancelled():
