@@ -60,11 +60,20 @@ class Backend(Conn, Protocol):
     async def listen(self, channel: str, callback: Callable[[str], None]) -> None:
         """Call ``callback(payload)`` on every ``notify`` of any process (no-op where one process runs)."""
 
-    def rows(self, table: str) -> AsyncIterator[list[Row]]:
-        """Every row of a table in id order, in batches: what ``newsbot migrate`` copies."""
-
     async def finish_load(self, conn: Conn) -> None:
         """After a copy: id sequences continue past the copied ids."""
+
+
+async def table_rows(conn: Conn, table: str, batch: int = 2000) -> AsyncIterator[list[Row]]:
+    """Every row of a table in key order, in batches (what `newsbot migrate` copies); the same SQL on both."""
+    order = "key" if table == "meta" else "id"
+    last: Any = "" if table == "meta" else -1
+    while True:
+        rows = await conn.fetch(f"SELECT * FROM {table} WHERE {order} > ? ORDER BY {order} LIMIT {batch}", (last,))
+        if not rows:
+            return
+        yield rows
+        last = rows[-1][order]
 
 
 def split_sql(script: str) -> list[str]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 
-from bot.store.backend import TABLES
+from bot.store.backend import TABLES, table_rows
 from bot.store.records import StoreError
 from bot.store.store import Store
 
@@ -34,7 +34,7 @@ async def copy_database(source: Store, target: Store) -> dict[str, int]:
     async with dst.transaction() as tx:
         for table in TABLES:
             copied[table] = 0
-            async for batch in src.rows(table):
+            async for batch in table_rows(src, table):
                 columns = [c for c in batch[0].keys() if c not in _SKIP]  # noqa: SIM118 (sqlite3.Row iterates values)
                 marks = ", ".join("?" * len(columns))
                 await tx.executemany(

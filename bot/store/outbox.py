@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
+from typing import Any
 
 from bot.models import Delivery
 from bot.store.backend import OUTBOX_CHANNEL, POLL_CHANNEL
@@ -25,10 +26,7 @@ class OutboxStore(StoreBase):
         pending delivery is waiting for a retry yields nothing, so no later post can overtake it. Paused or removed
         subscriptions' rows wait.
         """
-        shard_sql, shard_params = "", []
-        if shards is not None and not shards.everything:
-            clause, values = self._db.any_of("((s.guild_id / 4194304) % ?)", shards.ids)
-            shard_sql, shard_params = f"AND {clause}", [shards.count, *values]
+        shard_sql, shard_params = self._shard_filter(shards)
         rows = await self._db.fetch(
             "WITH p AS (SELECT d.id, d.next_attempt, "
             "ROW_NUMBER() OVER (PARTITION BY d.channel_id ORDER BY d.id) AS rn, "
@@ -84,11 +82,15 @@ class OutboxStore(StoreBase):
         rows = await self._db.fetch("SELECT status, COUNT(*) FROM deliveries GROUP BY status")
         return {r[0]: r[1] for r in rows}
 
+    def _shard_filter(self, shards: ShardSet | None) -> tuple[str, list[Any]]:
+        """`AND <guild on one of these shards>` (Discord's `(guild_id >> 22) % count`), or nothing for all."""
+        if shards is None or shards.everything:
+            return "", []
+        clause, values = self._db.any_of("((s.guild_id / 4194304) % ?)", shards.ids)
+        return f"AND {clause}", [shards.count, *values]
+
     async def next_delivery_time(self, shards: ShardSet | None = None) -> float | None:
-        shard_sql, shard_params = "", []
-        if shards is not None and not shards.everything:
-            clause, values = self._db.any_of("((s.guild_id / 4194304) % ?)", shards.ids)
-            shard_sql, shard_params = f"AND {clause}", [shards.count, *values]
+        shard_sql, shard_params = self._shard_filter(shards)
         row = await self._db.fetchrow(
             "SELECT MIN(d.next_attempt) FROM deliveries d JOIN subscriptions s ON s.id = d.subscription_id "
             f"WHERE d.status = 'pending' AND s.paused_reason IS NULL {shard_sql}",

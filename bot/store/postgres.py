@@ -281,26 +281,6 @@ class PostgresBackend(_Conn):
                 callback("*")
             return
 
-    async def rows(self, table: str) -> AsyncIterator[list[Row]]:
-        order = "key" if table == "meta" else "id"
-        columns = "*" if table != "articles" else ", ".join(c for c in await self._columns("articles") if c != "search")
-        last: Any = "" if table == "meta" else -1
-        while True:
-            batch = await self.fetch(
-                f"SELECT {columns} FROM {table} WHERE {order} > ? ORDER BY {order} LIMIT 2000", (last,)
-            )
-            if not batch:
-                return
-            yield batch
-            last = batch[-1][order]
-
-    async def _columns(self, table: str) -> list[str]:
-        rows = await self.fetch(
-            "SELECT column_name FROM information_schema.columns WHERE table_name = ? ORDER BY ordinal_position",
-            (table,),
-        )
-        return [r[0] for r in rows]
-
     async def finish_load(self, conn: Conn) -> None:
         for table in _IDENTITY_TABLES:
             await conn.execute(

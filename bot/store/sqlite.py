@@ -238,16 +238,6 @@ class SQLiteBackend(_Conn):
     async def listen(self, channel: str, callback: Callable[[str], None]) -> None:
         return None
 
-    async def rows(self, table: str) -> AsyncIterator[list[Row]]:
-        order = "key" if table == "meta" else "id"
-        last: Any = "" if table == "meta" else -1
-        while True:
-            batch = await self.fetch(f"SELECT * FROM {table} WHERE {order} > ? ORDER BY {order} LIMIT 2000", (last,))
-            if not batch:
-                return
-            yield batch
-            last = batch[-1][order]
-
     async def finish_load(self, conn: Conn) -> None:
         return None
 
