@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import calendar
 import contextlib
+import html.entities
 import json
 import re
 from datetime import UTC, datetime
@@ -85,12 +86,27 @@ def _parse_xml_feed(body: bytes, url: str, content_type: str, max_items: int) ->
     return _try_fast(body, url, max_items) or _parse_tolerant(body, url, content_type, max_items)
 
 
+_NON_XML_ENTITY = re.compile(rb"&(?!(?:amp|lt|gt|quot|apos);)([A-Za-z][A-Za-z0-9]{1,31});")
+
+
+def _xml_safe_entities(body: bytes) -> bytes:
+    """HTML's named entities (``&uuml;``, ``&mdash;``), undefined in XML, as numeric references; unknown names
+    as literal text. The fast parser otherwise stops the text at the first one ("Und tsch&uuml;ss." became "Und
+    tsch"). Only names other than XML's five are visited, so the common ``&amp;``/``&lt;`` cost nothing."""
+
+    def numeric(match: re.Match[bytes]) -> bytes:
+        char = html.entities.html5.get(match.group(1).decode("ascii") + ";")
+        return b"".join(b"&#%d;" % ord(c) for c in char) if char else b"&amp;" + match.group(1) + b";"
+
+    return _NON_XML_ENTITY.sub(numeric, body)
+
+
 def _try_fast(body: bytes, url: str, max_items: int) -> ParsedFeed | None:
     """The fast parse, or None when the tolerant parser must decide (xml:base, or any failure at all)."""
     if b"xml:base" in body[:65536]:
         return None
     try:
-        return _parse_fast(body, url, max_items)
+        return _parse_fast(_xml_safe_entities(body), url, max_items)
     except Exception:
         return None
 

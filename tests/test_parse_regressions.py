@@ -72,3 +72,23 @@ def test_items_sharing_one_date_post_the_top_one_first() -> None:
     now = datetime(2026, 11, 30, 12, tzinfo=UTC)
     out = decide_new(new, found, set(), set(), [sub], now, initial_posts=1, max_age=timedelta(days=7))
     assert [(a.entry.title, a.deliver_to) for a in out] == [("Story 1", ()), ("Story 2", ()), ("Story 3", (1,))]
+
+
+@BOTH_PATHS
+def test_an_html_entity_undefined_in_xml_no_longer_cuts_the_text(base: str) -> None:
+    rss = (
+        f'<?xml version="1.0"?><rss version="2.0"{base}><channel><title>T</title><link>https://a.test/</link>'
+        "<item><title>Und tsch&uuml;ss. Re: Double&mdash;entry accounting</title><link>https://a.test/1</link>"
+        "<description>Caf&eacute; prices &amp; a tail that must survive</description></item></channel></rss>"
+    )
+    entry = parse_feed(rss.encode(), "https://a.test/feed").entries[0]
+    assert entry.title == "Und tschüss. Re: Double\u2014entry accounting"
+    assert "a tail that must survive" in entry.content_html and "é" in entry.content_html
+
+
+def test_an_unknown_entity_is_kept_as_text_on_the_fast_path() -> None:
+    rss = (
+        '<?xml version="1.0"?><rss version="2.0"><channel><title>T</title><link>https://a.test/</link>'
+        "<item><title>A&amp;B &zzbogus; tail</title><link>https://a.test/1</link></item></channel></rss>"
+    )
+    assert parse_feed(rss.encode(), "https://a.test/feed").entries[0].title == "A&B &zzbogus; tail"
