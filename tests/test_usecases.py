@@ -127,7 +127,8 @@ async def test_config_feed_name_labels_its_posts(site: Site, make_config, clock)
         sink = RecordingSink()
         await poll_and_deliver(services, sink)
         assert [p.footer for _, p in sink.posts] == ["Harbor desk"]
-        assert (await services.store.guild_subscriptions(1))[0].subscription.name == "Harbor desk"
+        view = (await services.store.guild_subscriptions(1))[0]
+        assert view.subscription.name == "Harbor desk" and view.label == "Harbor desk"  # what /feed list shows
 
 
 async def test_bulk_follow_discovers_concurrently_and_reports_each_failure(site: Site, services) -> None:

@@ -176,7 +176,7 @@ class FeedsCog(commands.GroupCog, group_name="feed", group_description="Choose w
         view = await resolve(self.store, interaction.guild_id, feed)
         await self.app.unfollow(view)
         await interaction.response.send_message(
-            f"🗑️ Stopped following **{discord.utils.escape_markdown(view.feed.title or view.feed.url)}** in "
+            f"🗑️ Stopped following **{discord.utils.escape_markdown(view.label)}** in "
             f"<#{view.subscription.channel_id}>.",
             ephemeral=True,
             allowed_mentions=NO_PINGS,
@@ -196,7 +196,7 @@ class FeedsCog(commands.GroupCog, group_name="feed", group_description="Choose w
         page = min(page, pages)
         embed = discord.Embed(title=f"Feeds of this server ({len(views)})", color=0x5865F2)
         for view in views[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]:
-            name = cut(discord.utils.escape_markdown(view.feed.title or view.feed.url), 250)
+            name = cut(discord.utils.escape_markdown(view.label), 250)
             embed.add_field(name=f"{view.subscription.id} · {name}", value=describe(view), inline=False)
         embed.set_footer(text=f"Page {page} of {pages}" + (" · use the page option for more" if pages > 1 else ""))
         await interaction.response.send_message(embed=embed, ephemeral=True)

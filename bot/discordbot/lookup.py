@@ -20,7 +20,7 @@ MAX_OPTION = 100  # Discord's limit for an autocomplete choice's name and value
 def label(view: SubscriptionView, guild: discord.Guild | None) -> str:
     channel = guild.get_channel(view.subscription.channel_id) if guild else None
     where = f" → #{channel.name}" if channel else ""
-    title = view.feed.title or view.feed.url
+    title = view.label
     text = f"{title}{where}"
     return text if len(text) <= MAX_OPTION else text[: MAX_OPTION - 1] + "…"
 
@@ -30,7 +30,7 @@ async def feed_choices(store: Store, interaction: discord.Interaction, current: 
         return []
     needle = current.casefold().strip()
     views = await store.guild_subscriptions(interaction.guild_id)
-    matches = [v for v in views if not needle or needle in (v.feed.title + " " + v.feed.url).casefold()]
+    matches = [v for v in views if not needle or needle in f"{v.label} {v.feed.title} {v.feed.url}".casefold()]
     return [app_commands.Choice(name=label(v, interaction.guild), value=str(v.subscription.id)) for v in matches[:25]]
 
 
@@ -44,8 +44,8 @@ async def resolve(store: Store, guild_id: int | None, value: str) -> Subscriptio
             return found
     needle = value.casefold()
     views = await store.guild_subscriptions(guild_id)
-    exact = [v for v in views if needle in (v.feed.url.casefold(), v.feed.title.casefold())]
-    partial = exact or [v for v in views if needle and needle in (v.feed.title + " " + v.feed.url).casefold()]
+    exact = [v for v in views if needle in (v.feed.url.casefold(), v.feed.title.casefold(), v.label.casefold())]
+    partial = exact or [v for v in views if needle and needle in f"{v.label} {v.feed.title} {v.feed.url}".casefold()]
     if len(partial) == 1:
         return partial[0]
     if len(partial) > 1:

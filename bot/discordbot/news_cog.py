@@ -88,7 +88,7 @@ class NewsCog(commands.GroupCog, group_name="news", group_description="Look up t
         if not views:
             raise UserError("This server follows no feeds yet.")
         lines = [
-            f"• **{cut(escape(v.feed.title or v.feed.url), 120)}** → <#{v.subscription.channel_id}>"
+            f"• **{cut(escape(v.label), 120)}** → <#{v.subscription.channel_id}>"
             + (" (paused)" if v.subscription.paused_reason else "")
             for v in views
         ]

@@ -26,6 +26,11 @@ class SubscriptionView:
     subscription: Subscription
     feed: Feed
 
+    @property
+    def label(self) -> str:
+        """What members and admins see it called: the name it was given, else the feed's title, else its URL."""
+        return self.subscription.name or self.feed.title or self.feed.url
+
 
 @dataclass(frozen=True, slots=True)
 class FeedOutcome:
