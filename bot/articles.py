@@ -19,13 +19,22 @@ from bot.extract import Extracted, extract
 from bot.fetch import PAGE_ACCEPT, Fetcher, FetchError
 from bot.models import Article
 from bot.render import cut
-from bot.summarize import summarize
+from bot.summarize import iter_sentences, summarize
 from bot.urls import normalize_url
 from bot.workers import Workers
 
 log = logging.getLogger(__name__)
 
 _MIN_PAGE_TEXT = 200  # characters: less than this and the page was a teaser, a paywall or an error page
+
+
+def headline(text: str, limit: int = 120) -> str:
+    """A title for an item that has none (a status update, a microblog post): its own first sentence, cut.
+
+    Decided for items with neither title nor link: they are posted, not skipped (their text is the news), titled
+    with what they say rather than "Untitled"; the identity rules are unchanged."""
+    first = next(iter_sentences(" ".join(text.split())), None)
+    return cut(first.text, limit) if first is not None else ""
 
 
 class ArticleBuilder:
@@ -95,7 +104,11 @@ class ArticleBuilder:
             key=item.key,
             story_key=item.story_key,
             url=entry.link,
-            title=entry.title or (page.title if page and page.title else "") or "Untitled",
+            title=entry.title
+            or (page.title if page and page.title else "")
+            or headline(item.text)
+            or source
+            or "Untitled",
             summary=summary,
             author=entry.author or (page.author if page else None),
             published=entry.published or (page.published if page else None),

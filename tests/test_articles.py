@@ -154,3 +154,24 @@ async def test_page_is_fetched_once_and_failures_fall_back_to_feed_text(site: Si
     by_channel = {c: p for c, p in sink.posts}
     assert by_channel[1].description.startswith("Sentence number 0 of the real article body is here.")
     assert by_channel[3].description == "The feed's own text is used."
+
+
+async def test_an_item_without_title_or_link_is_titled_with_its_own_first_sentence() -> None:
+    from bot.articles import ArticleBuilder
+    from bot.config import parse_config
+    from bot.decide import NewArticle
+    from bot.models import Entry
+    from bot.render import render
+    from bot.workers import Workers
+
+    builder = ArticleBuilder(None, parse_config({}).articles, Workers(0))
+    text = "Ferry service resumes at noon after the storm. Expect delays on the north pier."
+    entry = Entry(None, None, "", f"<p>{text}</p>", None, None, None)
+    article = await builder.build(1, "Harbor Desk", NewArticle(entry, "k", "s", text, (1,)))
+    post = render(article)
+    assert post.title == "Ferry service resumes at noon after the storm."
+    assert post.url is None and "Expect delays" in post.description and post.footer == "Harbor Desk"
+    empty = await builder.build(
+        1, "Harbor Desk", NewArticle(Entry(None, None, "", "", None, None, None), "k2", "s2", "", (1,))
+    )
+    assert empty.title == "Harbor Desk"  # nothing to say: the feed's name, never "Untitled"
