@@ -15,7 +15,7 @@ from discord.ext import commands
 
 from bot.discordbot.errors import UserError
 from bot.discordbot.lookup import feed_choices, normalize_input_url, resolve
-from bot.discordbot.sink import to_embed
+from bot.discordbot.sink import missing_permissions, to_embed
 from bot.opml import OPMLError, Outline, parse_opml, to_opml
 from bot.render import cut, render
 from bot.store import Store, SubscriptionView
@@ -71,16 +71,7 @@ def describe(view: SubscriptionView) -> str:
 
 
 def bot_permission_problem(channel: discord.abc.GuildChannel) -> str | None:
-    perms = channel.permissions_for(channel.guild.me)
-    missing = [
-        name
-        for name, ok in (
-            ("View Channel", perms.view_channel),
-            ("Send Messages", perms.send_messages),
-            ("Embed Links", perms.embed_links),
-        )
-        if not ok
-    ]
+    missing = missing_permissions(channel)
     return f"I am missing {', '.join(missing)} in {channel.mention}." if missing else None
 
 

@@ -46,6 +46,17 @@ def mentions_for(post: Post) -> discord.AllowedMentions:
     return discord.AllowedMentions(everyone=False, users=False, roles=roles, replied_user=False)
 
 
+def missing_permissions(channel: discord.abc.GuildChannel) -> list[str]:
+    """The permissions a post needs that the bot lacks in this channel (checked before adding and before sending)."""
+    perms = channel.permissions_for(channel.guild.me)
+    needed = (
+        ("View Channel", perms.view_channel),
+        ("Send Messages", perms.send_messages),
+        ("Embed Links", perms.embed_links),
+    )
+    return [name for name, ok in needed if not ok]
+
+
 class DiscordSink:
     def __init__(self, client: discord.Client, timeout: float = SEND_TIMEOUT) -> None:
         self._client = client
@@ -65,16 +76,7 @@ class DiscordSink:
         if not isinstance(channel, discord.abc.Messageable):
             raise PermanentSendError("the channel cannot hold messages")
         if isinstance(channel, discord.abc.GuildChannel):
-            perms = channel.permissions_for(channel.guild.me)
-            missing = [
-                name
-                for name, ok in (
-                    ("View Channel", perms.view_channel),
-                    ("Send Messages", perms.send_messages),
-                    ("Embed Links", perms.embed_links),
-                )
-                if not ok
-            ]
+            missing = missing_permissions(channel)
             if missing:
                 raise PermanentSendError(f"missing permissions in #{channel.name}: {', '.join(missing)}")
         return channel

@@ -54,31 +54,15 @@ def words(value: str) -> tuple[str, ...]:
     return tuple(w for w in value.split("\n") if w)
 
 
-def feed_of(r: Row) -> Feed:
+def feed_of(r: Row, prefix: str = "") -> Feed:
+    """A feed row; `prefix` names the columns a join renamed (``f_id``, ``f_title``, ``f_interval``)."""
     return Feed(
-        r["id"],
+        r[f"{prefix}id"],
         r["url"],
-        r["title"],
+        r[f"{prefix}title"],
         r["etag"],
         r["last_modified"],
-        r["interval"],
-        r["next_check"],
-        r["last_checked"],
-        r["error_count"],
-        r["last_error"],
-        r["disabled_reason"],
-        bool(r["initialized"]),
-    )
-
-
-def joined_feed_of(r: Row) -> Feed:
-    return Feed(
-        r["f_id"],
-        r["url"],
-        r["f_title"],
-        r["etag"],
-        r["last_modified"],
-        r["f_interval"],
+        r[f"{prefix}interval"],
         r["next_check"],
         r["last_checked"],
         r["error_count"],

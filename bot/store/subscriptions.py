@@ -16,7 +16,6 @@ from bot.store.rows import (
     add_delivery,
     article_of,
     feed_of,
-    joined_feed_of,
     notify_outbox,
     set_feed_interval,
     sub_of,
@@ -117,7 +116,7 @@ class SubscriptionStore(StoreBase):
             "ORDER BY s.id",
             params,
         )
-        return [SubscriptionView(sub_of(r), joined_feed_of(r)) for r in rows]
+        return [SubscriptionView(sub_of(r), feed_of(r, "f_")) for r in rows]
 
     async def update_subscription(self, subscription_id: int, **changes: Any) -> None:
         """Change a subscription's settings. A new channel takes the posts already queued for the old one (but
