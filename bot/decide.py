@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from bot.htmltext import html_to_text
 from bot.models import Article, Entry, Feed, ParsedFeed, Subscription
 from bot.parse import parse_feed
-from bot.urls import entry_key, link_key, story_key
+from bot.urls import entry_key, former_key, link_key, story_key
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,6 +25,11 @@ class Candidate:
     key: str
     story_key: str
     text: str  # the entry's HTML as plain text, made where the parsing runs (a worker process)
+    former: str | None = None  # the key this entry had before a rule re-spelled it (see bot.urls), if different
+
+    def known(self, keys: set[str], stories: set[str]) -> bool:
+        """Seen before: by its key, its former key, or its story (a feed that rotates guids)."""
+        return self.key in keys or self.former in keys or self.story_key in stories
 
     def to_post(self, deliver_to: tuple[int, ...]) -> NewArticle:
         return NewArticle(self.entry, self.key, self.story_key, self.text, deliver_to)
@@ -59,20 +64,29 @@ def examine(body: bytes, url: str, content_type: str, feed_id: int, max_items: i
 
 
 def candidates(parsed: ParsedFeed, feed_id: int) -> list[Candidate]:
-    """Identities for each entry, repaired where a feed reuses one guid for several items; empty items dropped."""
-    keys = [entry_key(e) for e in parsed.entries]
-    counts = Counter(keys)
+    """Identities for each entry, repaired where a feed reuses one guid for several items; empty items dropped.
+
+    An entry's former key is offered only when no other entry of the document shares it: where the old rule
+    merged several items (anchors on one page), the stored article cannot say which of them it was, and trusting
+    it would keep all of them unposted forever."""
+    kept: list[tuple[Entry, str]] = []
+    for entry in parsed.entries:
+        if entry.title or entry.link or entry.content_html.strip():
+            kept.append((entry, html_to_text(entry.content_html)))
+        # else: nothing to show or to identify, debris of a broken document
+    keys = [entry_key(e, text) for e, text in kept]
+    formers = [former_key(e) for e, _ in kept]
+    counts, former_counts = Counter(keys), Counter(formers)
     out: list[Candidate] = []
     seen: set[str] = set()
-    for entry, key in zip(parsed.entries, keys, strict=True):
-        if not (entry.title or entry.link or entry.content_html.strip()):
-            continue  # nothing to show or to identify: debris of a broken document
+    for (entry, text), key, former in zip(kept, keys, formers, strict=True):
         if counts[key] > 1:
             key = link_key(entry) or key
         if key in seen:
             continue
         seen.add(key)
-        out.append(Candidate(entry, key, story_key(entry, feed_id), html_to_text(entry.content_html)))
+        alias = former if former != key and former_counts[former] == 1 else None
+        out.append(Candidate(entry, key, story_key(entry, feed_id, text), text, alias))
     return out
 
 
@@ -111,11 +125,12 @@ def decide_new(
 ) -> list[NewArticle]:
     """New articles, oldest first, each with the subscriptions that should post it.
 
-    - Known identity or known story (a feed that rotates guids) means seen: never posted again.
+    - Known identity (or its former spelling) or known story (a feed that rotates guids) means seen: never posted
+      again.
     - Before the feed's first successful fetch, everything is recorded but only the newest `initial_posts` post.
     - Items older than `max_age` are recorded, never posted; paused subscriptions skip what arrives meanwhile.
     """
-    fresh = chronological([c for c in found if c.key not in known_keys and c.story_key not in known_stories])
+    fresh = chronological([c for c in found if not c.known(known_keys, known_stories)])
     allowed = len(fresh) if feed.initialized else initial_posts
     first_postable = max(0, len(fresh) - allowed)
     active = [s for s in subscriptions if s.paused_reason is None]

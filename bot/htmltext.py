@@ -17,14 +17,11 @@ _SKIP = frozenset(
         "script",
         "style",
         "noscript",
-        "iframe",
         "svg",
         "form",
         "button",
         "select",
         "template",
-        "object",
-        "embed",
         "head",
         "title",
         "meta",
@@ -35,6 +32,9 @@ _SKIP = frozenset(
         "footer",
     }
 )
+# Plugins and frames: the element goes, its fallback text stays (an unclosed <embed>, void in HTML5, swallows the
+# rest of the text in libxml2's HTML4 parser; "safe<embed src=x> description" must keep "description").
+_UNWRAP = ("iframe", "object", "embed", "applet")
 _BLOCK = frozenset(
     {
         "p",
@@ -64,6 +64,14 @@ _BLOCK = frozenset(
     }
 )
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufdd0]")
+_C1 = re.compile("[\x80-\x9f]")
+# C1 controls in decoded text are windows-1252 bytes a feed declared as Latin-1 or UTF-8 ("don\x92t"): read as
+# windows-1252 means them (feedparser does the same); the five bytes it leaves undefined are dropped.
+_C1_AS_CP1252 = {code: (bytes([code]).decode("cp1252", errors="ignore") or None) for code in range(0x80, 0xA0)}
+
+
+def demoronize(text: str) -> str:
+    return text.translate(_C1_AS_CP1252) if _C1.search(text) else text
 
 
 _PARSER = lxml.etree.HTMLParser(recover=True, no_network=True, remove_comments=True, remove_pis=True)
@@ -77,19 +85,21 @@ def html_to_text(fragment: str, *, max_chars: int = 200_000) -> str:
     block elements and line breaks, to mark where paragraphs end. This runs once per feed entry, so it is most of
     the cost of reading a feed.
     """
-    fragment = _CONTROL.sub("", fragment or "")[:max_chars]
+    fragment = demoronize(_CONTROL.sub("", fragment or "")[:max_chars])
     if not fragment.strip():
         return ""
     if "<" not in fragment:
         return _fold(html.unescape(fragment))
     try:
-        doc = lxml.etree.fromstring(f"<div>{fragment}</div>", _PARSER)
+        # No closing tag: an unclosed <iframe> or <textarea> holds raw text to the end, which must not include ours.
+        doc = lxml.etree.fromstring(f"<div>{fragment}", _PARSER)
     except (lxml.etree.ParserError, ValueError):
         return _fold(html.unescape(fragment))
     body = doc.find("body") if doc is not None else None
     if body is None:
         return ""
     lxml.etree.strip_elements(body, *_SKIP, lxml.etree.Entity, with_tail=False)
+    lxml.etree.strip_tags(body, *_UNWRAP)
     for el in body.iter(*_BLOCK, "br", "li"):
         tag = el.tag
         if tag == "br":

@@ -23,7 +23,8 @@ import feedparser
 import lxml.etree
 import lxml.html
 
-from bot.htmltext import html_to_text
+from bot.charset import as_utf8, guessed_utf8
+from bot.htmltext import demoronize, html_to_text
 from bot.models import Entry, ParsedFeed
 
 FEED_TYPES = {
@@ -54,7 +55,7 @@ async def parse_feed_async(body: bytes, url: str, content_type: str = "", *, max
     """Parse without stalling the event loop: small documents the fast parser accepts are parsed inline (cheaper
     than a thread hop); big ones, and anything that needs the tolerant parser, go to a worker thread."""
     if len(body) <= INLINE_LIMIT and not _is_json(body, content_type):
-        fast = _try_fast(body, url, max_items)
+        fast = read_fast(body, url, content_type, max_items)
         if fast is not None:
             return fast
     return await asyncio.to_thread(parse_feed, body, url, content_type, max_items=max_items)
@@ -83,30 +84,53 @@ def _parse_xml_feed(body: bytes, url: str, content_type: str, max_items: int) ->
     fastfeedparser ignores xml:base and raises on some odd documents where feedparser recovers, so those go to
     feedparser; both paths map to the same Entry fields and identities (see tests/test_parse.py).
     """
-    return _try_fast(body, url, max_items) or _parse_tolerant(body, url, content_type, max_items)
+    return read_fast(body, url, content_type, max_items) or read_tolerant(body, url, content_type, max_items)
 
 
-_NON_XML_ENTITY = re.compile(rb"&(?!(?:amp|lt|gt|quot|apos);)([A-Za-z][A-Za-z0-9]{1,31});")
+_ENTITY_FIXES = re.compile(
+    rb"&(?:(?!(?:amp|lt|gt|quot|apos);)([A-Za-z][A-Za-z0-9]{1,31});"
+    rb"|(?![A-Za-z][A-Za-z0-9]{0,31};|#[0-9]{1,8};|#[xX][0-9a-fA-F]{1,8};))"
+)
 
 
 def _xml_safe_entities(body: bytes) -> bytes:
-    """HTML's named entities (``&uuml;``, ``&mdash;``), undefined in XML, as numeric references; unknown names
-    as literal text. The fast parser otherwise stops the text at the first one ("Und tsch&uuml;ss." became "Und
-    tsch"). Only names other than XML's five are visited, so the common ``&amp;``/``&lt;`` cost nothing."""
+    """HTML's named entities (``&uuml;``, ``&mdash;``), undefined in XML, as numeric references; unknown names and
+    bare ampersands (``?a=1&b=2``) as literal text. The fast parser otherwise stops the text at the first one ("Und
+    tsch&uuml;ss." became "Und tsch") or drops it from a link. XML's own five entities match nothing here, so the
+    common ``&amp;``/``&lt;`` cost nothing."""
 
-    def numeric(match: re.Match[bytes]) -> bytes:
+    def fixed(match: re.Match[bytes]) -> bytes:
+        if match.group(1) is None:
+            return b"&amp;"
         char = html.entities.html5.get(match.group(1).decode("ascii") + ";")
         return b"".join(b"&#%d;" % ord(c) for c in char) if char else b"&amp;" + match.group(1) + b";"
 
-    return _NON_XML_ENTITY.sub(numeric, body)
+    return _ENTITY_FIXES.sub(fixed, body)
 
 
-def _try_fast(body: bytes, url: str, max_items: int) -> ParsedFeed | None:
-    """The fast parse, or None when the tolerant parser must decide (xml:base, or any failure at all)."""
-    if b"xml:base" in body[:65536]:
+# What the fast parser reads wrong, sent to feedparser instead: XHTML text (Atom's type="xhtml", Atom 0.3's
+# mode="xml", elements inside a title or description), base64 text, Atom titles typed as plain text that hold
+# escaped brackets, items whose text is an XHTML <body> or a <fullitem>, and Media RSS titles and descriptions
+# (YouTube's feeds keep their text there). Each is rare, so looking for them costs far less than reading such a
+# feed wrong.
+_TOLERANT_ONLY = re.compile(
+    rb"""<(?:title|summary|content|subtitle|tagline|description)\b[^>]{0,200}?"""
+    rb"""(?:type\s*=\s*["'](?:xhtml|application/xhtml\+xml|application/octet-stream)|mode\s*=\s*["'](?:base64|xml))"""
+    rb"""|<(?:title|summary|content|description)\b[^>]{0,200}(?<!/)>[^<]{0,5000}<(?![!/])"""
+    rb"""|<title\b[^>]{0,200}type\s*=\s*["']text(?:/plain)?["'][^>]{0,200}>[^<]{0,5000}&lt;"""
+    rb"""|<(?:xhtml:)?body\b|<fullitem\b|<media:(?:description|title)\b"""
+)
+
+
+def read_fast(body: bytes, url: str, content_type: str, max_items: int) -> ParsedFeed | None:
+    """The fast parse, or None when the tolerant parser must decide (xml:base, _TOLERANT_ONLY, or any failure)."""
+    if b"xml:base" in body[:65536] or _TOLERANT_ONLY.search(body):
+        return None
+    utf8 = as_utf8(body, content_type)  # the HTTP charset wins over the declaration (bot.charset)
+    if utf8 is None:
         return None
     try:
-        return _parse_fast(_xml_safe_entities(body), url, max_items)
+        return _parse_fast(_xml_safe_entities(utf8), url, max_items)
     except Exception:
         return None
 
@@ -117,11 +141,13 @@ def _parse_fast(body: bytes, url: str, max_items: int) -> ParsedFeed | None:
     info = result.get("feed") or {}
     if not entries or not info:
         return None
+    kind = _kind(body, "")
+    atom = kind.startswith("atom")
     return ParsedFeed(
-        title=_clean_title(info.get("title", "")) or url,
-        site_url=_absolute(url, info.get("link")),
-        entries=tuple(_fast_entry(e, url) for e in entries[:max_items]),
-        kind=_kind(body, ""),
+        title=_title(info.get("title", ""), atom=atom) or url,
+        site_url=absolute_url(url, info.get("link")),
+        entries=tuple(_fast_entry(e, url, kind) for e in entries[:max_items]),
+        kind=kind,
     )
 
 
@@ -150,15 +176,21 @@ def _guid(value: Any, link: str | None, raw_link: Any) -> str | None:
     return None if guid in (link, raw_link) else guid
 
 
-def _fast_entry(entry: Any, base: str) -> Entry:
+def _fast_entry(entry: Any, base: str, kind: str) -> Entry:
+    atom = kind.startswith("atom")
     contents = entry.get("content") or ()
     content = max((c.get("value", "") or "" for c in contents), key=len, default="")
     summary = entry.get("description", "") or ""
     body = content if len(content) > len(summary) else summary
-    link = _link_from_id(_absolute(base, entry.get("link")), entry.get("id"))
+    raw_link = entry.get("link")
+    if atom:  # an Atom entry's address is its alternate link; "related", "via", "enclosure" name other things
+        raw_link = next((k.get("href") for k in entry.get("links") or () if k.get("rel") in (None, "alternate")), None)
+    guid = entry.get("id")
+    if guid is not None and guid == entry.get("link"):
+        guid = None  # fastfeedparser's stand-in for a missing id (its first link, of any rel): not the feed's
+    link = _link_from_id(absolute_url(base, raw_link), guid, kind)
     author = entry.get("author")
     published = _iso_date(entry.get("published")) or _iso_date(entry.get("updated"))
-    guid = entry.get("id")
     if (
         published
         and isinstance(guid, str)
@@ -172,18 +204,23 @@ def _fast_entry(entry: Any, base: str) -> Entry:
             if _iso_date(fastfeedparser.main._parse_date(guid)) == published:
                 published = None
     return Entry(
-        guid=_guid(entry.get("id"), link, entry.get("link")),
+        guid=_guid(guid, link, entry.get("link")),
         link=link,
-        title=_clean_title(entry.get("title", "") or ""),
+        title=_title(entry.get("title", "") or "", atom=atom),
         content_html=body[:_MAX_CONTENT],
-        author=_clean_title(author)[:256] or None if isinstance(author, str) and author else None,
+        author=_title(author)[:256] or None if isinstance(author, str) and author else None,
         published=published,
         image=_xml_image(entry, link or base) or _content_image(body, link or base),
     )
 
 
-def _parse_tolerant(body: bytes, url: str, content_type: str, max_items: int) -> ParsedFeed:
-    headers = {"content-location": url}
+def read_tolerant(body: bytes, url: str, content_type: str, max_items: int) -> ParsedFeed:
+    """feedparser, for what the fast path will not read. Ids stay as the feed wrote them, like the fast path's,
+    so a feed's keys do not change when it switches path: feedparser is told the document's address only when an
+    xml:base needs it (such documents never take the fast path); else relative links are resolved here."""
+    if as_utf8(body, content_type) is None:
+        body, content_type = guessed_utf8(body, content_type), "application/xml; charset=utf-8"
+    headers = {"content-location": url} if b"xml:base" in body[:65536] else {}
     if content_type:
         headers["content-type"] = content_type
     result = feedparser.parse(body, response_headers=headers, sanitize_html=False, resolve_relative_uris=True)
@@ -195,18 +232,54 @@ def _parse_tolerant(body: bytes, url: str, content_type: str, max_items: int) ->
         detail = f": {str(problem)[:150]}" if problem else ""
         raise ParseError(f"not a valid RSS, Atom or JSON feed{detail}")
     info = result.feed
-    entries = tuple(_xml_entry(e, url) for e in result.entries[:max_items])
+    kind = _kind(body, version)
+    entries = tuple(_xml_entry(e, url, kind) for e in result.entries[:max_items])
     return ParsedFeed(
-        title=_clean_title(info.get("title", "")) or url,
-        site_url=_absolute(url, info.get("link")),
+        title=_detail_title(info) or url,
+        site_url=absolute_url(url, info.get("link")),
         entries=entries,
-        kind=_kind(body, version),
+        kind=kind,
     )
 
 
-def _clean_title(value: str) -> str:
+def _detail_title(item: Any) -> str:
+    """feedparser's title as text: decoded once, and parsed as HTML only where feedparser says it is HTML."""
+    kind = (item.get("title_detail") or {}).get("type", "text/plain")
+    return _title(item.get("title", "") or "", markup=kind in ("text/html", "application/xhtml+xml"))
+
+
+# A close tag or an entity, and every tag an HTML element: how feedparser guesses that an RSS title is HTML
+# (`vector<int>` is not; `<b>Bold</b>` and `AT&amp;T` are). Atom says so (type="html"), which the fast parser does
+# not pass on, so there any tag of an HTML element counts, the unsafe ones too (they are stripped, not shown).
+_CLOSE_OR_ENTITY = re.compile(r"</\w+>|&#?\w+;")
+_ANY_TAG = re.compile(r"<\w+[^<>]*>|&#?\w+;")
+_TAG_NAME = re.compile(r"</?(\w+)")
+_ENTITY_NAME = re.compile(r"&(\w+);")
+_HTML_ELEMENTS = frozenset(
+    "a abbr acronym address area article aside audio b bdi bdo big blink blockquote br button canvas caption center "
+    "cite code col colgroup command datagrid datalist dd del details dfn dialog dir div dl dt em fieldset "
+    "figcaption figure font footer form h1 h2 h3 h4 h5 h6 header hr i img input ins kbd keygen label legend li m "
+    "map menu meter multicol nav nextid noscript ol optgroup option output p pre progress q s samp section select "
+    "small sound source spacer span strike strong sub sup table tbody td textarea tfoot th thead time tr tt u ul "
+    "var video".split()
+)
+_UNSAFE_ELEMENTS = frozenset("applet base blink embed frame frameset iframe link meta object script style".split())
+
+
+def looks_like_html(value: str, *, atom: bool = False) -> bool:
+    if not (_ANY_TAG if atom else _CLOSE_OR_ENTITY).search(value):
+        return False
+    known = _HTML_ELEMENTS | _UNSAFE_ELEMENTS if atom else _HTML_ELEMENTS
+    if any(tag.lower() not in known for tag in _TAG_NAME.findall(value)):
+        return False
+    return all(name in html.entities.entitydefs for name in _ENTITY_NAME.findall(value))
+
+
+def _title(value: str, *, markup: bool | None = None, atom: bool = False) -> str:
+    """A title as one line of text. `markup` None means guess (the fast parser does not say what it read)."""
     value = (value or "")[: _MAX_TITLE * 4]
-    text = html_to_text(value) if "<" in value or "&" in value else value
+    is_html = looks_like_html(value, atom=atom) if markup is None else markup
+    text = html_to_text(value) if is_html and ("<" in value or "&" in value) else demoronize(value)
     return " ".join(text.split())[:_MAX_TITLE]
 
 
@@ -219,7 +292,7 @@ def _struct_time(value: Any) -> datetime | None:
         return None
 
 
-def _absolute(base: str, link: Any) -> str | None:
+def absolute_url(base: str, link: Any) -> str | None:
     if not isinstance(link, str) or not link.strip():
         return None
     link = link.strip()
@@ -227,25 +300,26 @@ def _absolute(base: str, link: Any) -> str | None:
         joined = urljoin(base, link)
     except ValueError:
         return None
-    return joined if joined.startswith(("http://", "https://")) else None
+    scheme, colon, rest = joined.partition(":")
+    return scheme.lower() + colon + rest if scheme.lower() in ("http", "https") and rest.startswith("//") else None
 
 
 def _xml_image(entry: Any, base: str) -> str | None:
     for media in entry.get("media_content") or ():
         medium = (media.get("medium") or media.get("type") or "image").lower()
         if medium.startswith("image") and media.get("url"):
-            return _absolute(base, media["url"])
+            return absolute_url(base, media["url"])
     for thumb in entry.get("media_thumbnail") or ():
         if thumb.get("url"):
-            return _absolute(base, thumb["url"])
+            return absolute_url(base, thumb["url"])
     for link in entry.get("enclosures") or entry.get("links") or ():
         # feedparser names an enclosure's address "href", fastfeedparser "url" (RSS's own attribute name)
         where = link.get("href") or link.get("url")
         if (link.get("type") or "").startswith("image/") and where:
-            return _absolute(base, where)
+            return absolute_url(base, where)
     image = entry.get("image")
     if isinstance(image, dict) and (image.get("href") or image.get("url")):
-        return _absolute(base, image.get("href") or image.get("url"))
+        return absolute_url(base, image.get("href") or image.get("url"))
     return None
 
 
@@ -261,28 +335,32 @@ def _content_image(html: str, base: str) -> str | None:
         if start < 0:
             return None
     match = _IMG_SRC.search(html, start, start + 8000)
-    return _absolute(base, match.group(1)) if match else None
+    return absolute_url(base, match.group(1)) if match else None
 
 
-def _link_from_id(link: str | None, guid: Any) -> str | None:
-    """An item whose only address is a URL-valued id (Atom's canonical id, an RSS permalink guid) links there."""
-    if link is None and isinstance(guid, str) and guid.strip().startswith(("http://", "https://")):
-        return _absolute(guid, guid)
+def _link_from_id(link: str | None, guid: Any, kind: str) -> str | None:
+    """An item whose only address is a URL-valued id (Atom's canonical id, an RSS permalink guid) links there.
+    Not RSS 1.0's rdf:about, which names the item's RDF resource (feedparser does not take it as a link either)."""
+    if link is None and kind != "rss10" and isinstance(guid, str) and guid.strip().lower().startswith("http"):
+        return absolute_url(guid, guid)
     return link
 
 
-def _xml_entry(entry: Any, base: str) -> Entry:
+def _xml_entry(entry: Any, base: str, kind: str) -> Entry:
     contents = entry.get("content") or ()
     content = max((c.get("value", "") for c in contents), key=len, default="")
     summary = entry.get("summary", "") or ""
     body = content if len(html_to_text(content[:_MAX_CONTENT])) > len(html_to_text(summary[:_MAX_CONTENT])) else summary
-    link = _link_from_id(_absolute(base, entry.get("link")), entry.get("id"))
+    raw_link = entry.get("link")
+    if entry.get("guidislink") and not str(raw_link).startswith(("http://", "https://")):
+        raw_link = None  # a relative RSS guid is an id, not an address: the fast path reads it so too
+    link = _link_from_id(absolute_url(base, raw_link), entry.get("id"), kind)
     return Entry(
-        guid=_guid(entry.get("id"), link, entry.get("link")),
+        guid=_guid(entry.get("id"), link, raw_link),
         link=link,
-        title=_clean_title(entry.get("title", "")),
+        title=_detail_title(entry),
         content_html=body[:_MAX_CONTENT],
-        author=((entry.get("author") or None) and _clean_title(entry.get("author"))[:256]) or None,
+        author=((entry.get("author") or None) and _title(entry.get("author"))[:256]) or None,
         published=_struct_time(
             entry.get("published_parsed") or entry.get("updated_parsed") or entry.get("created_parsed")
         ),
@@ -326,7 +404,7 @@ def _parse_json_feed(body: bytes, url: str, max_items: int) -> ParsedFeed:
     for item in items[:max_items]:
         if not isinstance(item, dict):
             continue
-        link = _absolute(base, item.get("url")) or _absolute(base, item.get("external_url"))
+        link = absolute_url(base, item.get("url")) or absolute_url(base, item.get("external_url"))
         content = item.get("content_html") or item.get("content_text") or item.get("summary") or ""
         if not isinstance(content, str):
             content = ""
@@ -337,18 +415,18 @@ def _parse_json_feed(body: bytes, url: str, max_items: int) -> ParsedFeed:
             Entry(
                 guid=str(item["id"])[:2000] if item.get("id") not in (None, "") else None,
                 link=link,
-                title=_clean_title(str(item.get("title") or "")),
+                title=_title(str(item.get("title") or "")),
                 content_html=content[:_MAX_CONTENT],
                 author=_json_author(item, data),
                 published=_iso_date(item.get("date_published")) or _iso_date(item.get("date_modified")),
-                image=_absolute(link or base, image) if isinstance(image, str) else None,
+                image=absolute_url(link or base, image) if isinstance(image, str) else None,
             )
         )
     version = str(data["version"]).rsplit("/", 1)[-1]
     version = "1.0" if version == "1" else version
     return ParsedFeed(
-        title=_clean_title(str(data.get("title") or "")) or url,
-        site_url=_absolute(base, data.get("home_page_url")),
+        title=_title(str(data.get("title") or "")) or url,
+        site_url=absolute_url(base, data.get("home_page_url")),
         entries=tuple(entries),
         kind=f"json{version.replace('.', '')}",
     )
@@ -369,7 +447,7 @@ def find_feed_links(body: bytes, page_url: str) -> list[str]:
         kind = (link.get("type") or "").split(";")[0].strip().lower()
         if "alternate" not in rels or kind not in FEED_TYPES:
             continue
-        href = _absolute(page_url, link.get("href"))
+        href = absolute_url(page_url, link.get("href"))
         if href and all(href != f[2] for f in found):
             found.append((FEED_TYPES[kind], order, href))
     return [href for _, _, href in sorted(found)]

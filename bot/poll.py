@@ -185,9 +185,9 @@ class Poller:
         )
         found = examined.candidates
         known_keys, known_stories = await self._store.known_identities(
-            feed.id, [c.key for c in found], [c.story_key for c in found]
+            feed.id, [c.key for c in found] + [c.former for c in found if c.former], [c.story_key for c in found]
         )
-        unseen = any(c.key not in known_keys and c.story_key not in known_stories for c in found)
+        unseen = any(not c.known(known_keys, known_stories) for c in found)
         # Nothing new (the common re-read of an unchanged feed without validators): no subscriptions to look up.
         subs = await self._store.subscriptions_for_feed(feed.id) if unseen else []
         now = self._clock()

@@ -78,10 +78,11 @@ def test_huge_feed_and_huge_titles_are_bounded() -> None:
             b"<title>nul \x00 byte</title><link>https://a.test/1</link></item></channel></rss>",
             "nul byte",
         ),
-        (  # the declared encoding wins, even when the bytes were UTF-8: mojibake, but no crash and no loss
+        (  # the declared encoding wins, even when the bytes were UTF-8: mojibake (Latin-1 read as windows-1252,
+            # as browsers do), but no crash and no loss
             '<?xml version="1.0" encoding="iso-8859-1"?><rss version="2.0"><channel><title>x</title><item>'
             "<title>Grüße</title><link>https://a.test/1</link></item></channel></rss>".encode(),
-            "GrÃ¼Ã\x9fe",
+            "GrÃ¼ÃŸe",
         ),
         (  # cp1252 bytes declared UTF-8: the two bad bytes become U+FFFD
             '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>x</title><item>'
