@@ -3,8 +3,13 @@
 Usage: python bench/extraction.py DATASET_DIR   (a folder with html/<id>.html.gz and ground-truth.json)
 
 Prints precision, recall and F1 of 4-word shingles (mean precision and mean recall over pages, F1 their harmonic
-mean, as the benchmark computes it) and ms/page, for newsbot's extractor and for a plain all-visible-text baseline,
-in the same run.
+mean, as the benchmark computes it) and ms/page, in the same run, for newsbot's extractor in each of trafilatura's
+three modes (newsbot ships `bot.extract.MODE`), jusText (another extractor, the one trafilatura falls back to) and a
+plain all-visible-text baseline.
+
+Then the choice of mode by 5-fold cross-validation: per fold, the mode with the best F1 on the other four folds is
+scored on the held-out one; it prints each mode's per-fold mean and spread and the cross-validated estimate of
+"pick the best mode on the data you have", which is what a mode chosen on these pages is worth on new ones.
 """
 
 from __future__ import annotations
@@ -12,19 +17,21 @@ from __future__ import annotations
 import argparse
 import gzip
 import json
+import random
 import re
 import statistics
 import sys
 import time
 from collections import Counter
 from collections.abc import Callable
+from typing import get_args
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import lxml.html
 
-from bot.extract import extract
+from bot.extract import MODE, Mode, extract
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 
@@ -51,12 +58,53 @@ def visible_text(html: bytes, url: str) -> str:
     return doc.text_content()
 
 
-def newsbot(html: bytes, url: str) -> str:
-    result = extract(html, url)
-    return result.text if result else ""
+def newsbot(mode: Mode) -> Callable[[bytes, str], str]:
+    def run(html: bytes, url: str) -> str:
+        result = extract(html, url, mode=mode)
+        return result.text if result else ""
+
+    return run
 
 
-def run(name: str, fn: Callable[[bytes, str], str], pages: list[tuple[bytes, str, str]]) -> dict[str, float]:
+def justext_text(html: bytes, url: str) -> str:
+    import justext
+
+    paragraphs = justext.justext(html, justext.get_stoplist("English"))
+    return "\n".join(p.text for p in paragraphs if not p.is_boilerplate)
+
+
+def f1_of(scores: list[tuple[float, float]]) -> float:
+    p = statistics.mean(s[0] for s in scores)
+    r = statistics.mean(s[1] for s in scores)
+    return 2 * p * r / (p + r) if p + r else 0.0
+
+
+def cross_validate(per_page: dict[str, list[tuple[float, float]]], folds: int = 5, seed: int = 7) -> None:
+    """Mode selection by k-fold cross-validation over pages, and each mode's spread across folds."""
+    count = len(next(iter(per_page.values())))
+    order = list(range(count))
+    random.Random(seed).shuffle(order)
+    parts = [order[k::folds] for k in range(folds)]
+    by_mode: dict[str, list[float]] = {m: [] for m in per_page}
+    chosen_scores: list[float] = []
+    picks: Counter[str] = Counter()
+    for k, held in enumerate(parts):
+        train = [i for j, part in enumerate(parts) if j != k for i in part]
+        best = max(per_page, key=lambda m: f1_of([per_page[m][i] for i in train]))
+        picks[best] += 1
+        chosen_scores.append(f1_of([per_page[best][i] for i in held]))
+        for mode, scores in per_page.items():
+            by_mode[mode].append(f1_of([scores[i] for i in held]))
+    print(f"\n{folds}-fold cross-validation over {count} pages (seed {seed}): held-out F1, mean ± sd over folds")
+    for mode, values in by_mode.items():
+        print(f"  {mode:<28}{statistics.mean(values):.3f} ± {statistics.stdev(values):.3f}")
+    spread = statistics.stdev(chosen_scores)
+    print(f"  {'CV-selected mode':<28}{statistics.mean(chosen_scores):.3f} ± {spread:.3f}   picked: {dict(picks)}")
+
+
+def run(
+    name: str, fn: Callable[[bytes, str], str], pages: list[tuple[bytes, str, str]]
+) -> tuple[dict[str, float], list[tuple[float, float]]]:
     precisions, recalls, times = [], [], []
     for html, url, truth in pages:
         start = time.perf_counter()
@@ -67,13 +115,14 @@ def run(name: str, fn: Callable[[bytes, str], str], pages: list[tuple[bytes, str
         recalls.append(r)
     p, r = statistics.mean(precisions), statistics.mean(recalls)
     f1 = 2 * p * r / (p + r) if p + r else 0.0
-    return {
+    summary = {
         "precision": p,
         "recall": r,
         "f1": f1,
         "ms_page": statistics.mean(times),
         "ms_p95": sorted(times)[int(len(times) * 0.95) - 1],
     }
+    return summary, list(zip(precisions, recalls, strict=True))
 
 
 def main() -> None:
@@ -87,13 +136,22 @@ def main() -> None:
         if path.exists():
             pages.append((gzip.decompress(path.read_bytes()), item.get("url") or "", item.get("articleBody") or ""))
     print(f"{len(pages)} pages from {args.dataset}")
-    print(f"{'method':<22}{'precision':>10}{'recall':>10}{'F1':>8}{'ms/page':>10}{'p95 ms':>9}")
-    for name, fn in (("newsbot (trafilatura)", newsbot), ("all visible text", visible_text)):
-        r = run(name, fn, pages)
+    print(f"{'method':<30}{'precision':>10}{'recall':>10}{'F1':>8}{'ms/page':>10}{'p95 ms':>9}")
+    methods: list[tuple[str, Callable[[bytes, str], str]]] = [
+        (f"newsbot {mode}{' (shipped)' if mode == MODE else ''}", newsbot(mode))
+        for mode in get_args(Mode)
+    ]
+    methods += [("jusText", justext_text), ("all visible text", visible_text)]
+    per_page: dict[str, list[tuple[float, float]]] = {}
+    for name, fn in methods:
+        r, scores = run(name, fn, pages)
+        if name.startswith("newsbot"):
+            per_page[name] = scores
         print(
-            f"{name:<22}{r['precision']:>10.3f}{r['recall']:>10.3f}{r['f1']:>8.3f}{r['ms_page']:>10.1f}"
+            f"{name:<30}{r['precision']:>10.3f}{r['recall']:>10.3f}{r['f1']:>8.3f}{r['ms_page']:>10.1f}"
             f"{r['ms_p95']:>9.1f}"
         )
+    cross_validate(per_page)
 
 
 if __name__ == "__main__":

@@ -17,6 +17,7 @@ from bot.config import ArticlesSection
 from bot.decide import NewArticle
 from bot.extract import Extracted, extract
 from bot.fetch import PAGE_ACCEPT, Fetcher, FetchError
+from bot.llm import LLMSummarizer
 from bot.models import Article
 from bot.render import cut
 from bot.summarize import iter_sentences, summarize
@@ -39,8 +40,15 @@ def headline(text: str, limit: int = 120) -> str:
 
 class ArticleBuilder:
     def __init__(
-        self, fetcher: Fetcher | None, config: ArticlesSection, workers: Workers, cache_size: int = 512
+        self,
+        fetcher: Fetcher | None,
+        config: ArticlesSection,
+        workers: Workers,
+        cache_size: int = 512,
+        *,
+        llm: LLMSummarizer | None = None,
     ) -> None:
+        self._llm = llm  # abstractive summaries for posted articles, grounded; the extractive one is the fallback
         self._fetcher = fetcher  # `page` always works (`/news summarize`); `build` uses it only with fetch_pages
         self._config = config
         self._workers = workers  # extraction is tens of ms of CPU per page: never on the event loop
@@ -99,16 +107,25 @@ class ArticleBuilder:
         summary = self.summary(body) if item.deliver_to else cut(" ".join(body.split()), self._config.summary_chars)
         if not use_page and len(" ".join(body.split())) <= len(summary):
             body = ""  # the summary already holds all of the feed's text: don't store (and index) it twice
+        title = (
+            entry.title or (page.title if page and page.title else "") or headline(item.text) or source or "Untitled"
+        )
+        if self._llm is not None and item.deliver_to and (body or summary):
+            abstract = await self._llm.summarize(
+                item.story_key,
+                title,
+                body or summary,
+                language="",
+                max_sentences=self._config.summary_sentences,
+                max_chars=self._config.summary_chars,
+            )
+            summary = abstract or summary
         return Article(
             feed_id=feed_id,
             key=item.key,
             story_key=item.story_key,
             url=entry.link,
-            title=entry.title
-            or (page.title if page and page.title else "")
-            or headline(item.text)
-            or source
-            or "Untitled",
+            title=title,
             summary=summary,
             author=entry.author or (page.author if page else None),
             published=entry.published or (page.published if page else None),

@@ -75,6 +75,24 @@ class ArticlesSection:
 
 
 @dataclass(frozen=True)
+class SummariesSection:
+    """Optional abstractive summaries (bot/llm.py); the extractive summary is always made and is the fallback."""
+
+    provider: str = "extractive"  # or "openai-compatible": OpenAI, Ollama, llama.cpp's server, vLLM
+    base_url: str = ""  # e.g. "http://127.0.0.1:11434/v1" (Ollama) or "https://api.openai.com/v1"
+    model: str = ""
+    api_key_env: str = "NEWSBOT_LLM_API_KEY"  # the environment variable holding the key (none needed locally)
+    timeout: float = 8.0  # seconds: a post waits at most this long for the model, then goes out extractive
+    max_concurrency: int = 4
+    max_input_chars: int = 12_000  # of article text sent per request
+    cache_size: int = 2048  # answers kept in memory, per article and language
+    language: str = ""  # translate every summary into this language ("" = the article's); /feed edit overrides
+
+    def api_key(self) -> str:
+        return os.environ.get(self.api_key_env, "").strip() if self.api_key_env else ""
+
+
+@dataclass(frozen=True)
 class DeliverySection:
     max_attempts: int = 8  # transient failures before an error is logged (the post keeps being retried)
     per_channel_interval: float = 1.0  # seconds between two posts in one channel
@@ -104,6 +122,7 @@ class Config:
     fetch: FetchSection = field(default_factory=FetchSection)
     network: NetworkSection = field(default_factory=NetworkSection)
     articles: ArticlesSection = field(default_factory=ArticlesSection)
+    summaries: SummariesSection = field(default_factory=SummariesSection)
     delivery: DeliverySection = field(default_factory=DeliverySection)
     metrics: MetricsSection = field(default_factory=MetricsSection)
     feeds: tuple[FeedEntry, ...] = ()
@@ -217,6 +236,13 @@ def _check_ranges(config: Config) -> None:
         raise ConfigError("fetch.timeout: must be more than 0")
     if config.fetch.max_body_bytes < 1024:
         raise ConfigError("fetch.max_body_bytes: must be at least 1024")
+    llm = config.summaries
+    if llm.provider not in ("extractive", "openai-compatible"):
+        raise ConfigError('summaries.provider: must be "extractive" or "openai-compatible"')
+    if llm.provider == "openai-compatible" and not (llm.base_url.startswith(("http://", "https://")) and llm.model):
+        raise ConfigError('summaries: provider "openai-compatible" needs base_url (http:// or https://) and model')
+    if llm.timeout <= 0 or llm.max_concurrency < 1:
+        raise ConfigError("summaries.timeout and summaries.max_concurrency: must be more than 0")
     if config.bot.log_level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR"):
         raise ConfigError("bot.log_level: must be one of DEBUG, INFO, WARNING, ERROR")
     for i, cidr in enumerate(config.network.allowed_networks):

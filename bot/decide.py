@@ -75,7 +75,8 @@ def candidates(parsed: ParsedFeed, feed_id: int) -> list[Candidate]:
             kept.append((entry, html_to_text(entry.content_html)))
         # else: nothing to show or to identify, debris of a broken document
     keys = [entry_key(e, text) for e, text in kept]
-    formers = [former_key(e) for e, _ in kept]
+    # Only a fragment or a content hash re-spelled a key: every other former key is the key itself (cheap to skip).
+    formers = [former_key(e) if "#" in key or ":h:" in key else key for (e, _), key in zip(kept, keys, strict=True)]
     counts, former_counts = Counter(keys), Counter(formers)
     out: list[Candidate] = []
     seen: set[str] = set()

@@ -9,6 +9,7 @@ pause the channel's subscriptions with the reason, which admins see in `/feed li
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import time
 from collections import defaultdict
@@ -17,7 +18,8 @@ from typing import TYPE_CHECKING, Protocol
 
 from bot.aiotools import wait_any
 from bot.config import DeliverySection
-from bot.models import Delivery, Post
+from bot.llm import LLMSummarizer
+from bot.models import Article, Delivery, Post
 from bot.render import render
 from bot.store import ShardSet, Store
 
@@ -65,8 +67,14 @@ class Deliverer:
         notify: Notify | None = None,
         shards: ShardSet | None = None,
         metrics: Metrics | None = None,
+        translator: LLMSummarizer | None = None,
+        language: str = "",
+        summary_chars: int = 500,
     ) -> None:
         self._store = store
+        self._translator = translator  # summaries into a subscription's language (else `language`), when set
+        self._language = language
+        self._summary_chars = summary_chars
         self._shards = shards  # this process posts only for guilds on its own shards
         self._metrics = metrics
         self._sink = sink
@@ -89,7 +97,7 @@ class Deliverer:
         for index, delivery in enumerate(items):
             if index and self._config.per_channel_interval:
                 await asyncio.sleep(self._config.per_channel_interval)
-            post = render(delivery.article, mention_role_id=delivery.mention_role_id)
+            post = render(await self._translated(delivery), mention_role_id=delivery.mention_role_id)
             await self._store.mark_attempt(delivery.id)
             try:
                 message_id = await self._sink.send(delivery, post)
@@ -112,6 +120,17 @@ class Deliverer:
             self._count("sent")
             sent += 1
         return sent
+
+    async def _translated(self, delivery: Delivery) -> Article:
+        """The article with its summary in the subscription's language, when one is set and the model gives a
+        grounded translation within its timeout; else as stored (never held back)."""
+        article, language = delivery.article, delivery.language or self._language
+        if self._translator is None or not language or not article.summary:
+            return article
+        text = await self._translator.translate(
+            article.story_key or str(delivery.id), article.summary, language, max_chars=self._summary_chars
+        )
+        return dataclasses.replace(article, summary=text) if text else article
 
     def _count(self, result: str) -> None:
         if self._metrics is not None:

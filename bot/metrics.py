@@ -47,11 +47,28 @@ class Metrics:
         self.feeds = Gauge("newsbot_feeds", "Followed feeds by state (all processes)", ["state"], registry=r)
         self.articles = Gauge("newsbot_articles_stored", "Articles stored (all processes)", registry=r)
         self.deliveries = Gauge("newsbot_deliveries", "Deliveries by status (all processes)", ["status"], registry=r)
+        self.llm_requests = Counter(
+            "newsbot_llm_requests",
+            "LLM summary/translation requests by outcome (ok, timeout, http_429, http_5xx, bad_answer, ungrounded, "
+            "rate_limited, unreachable)",
+            ["outcome"],
+            registry=r,
+        )
+        self.llm_tokens = Counter(
+            "newsbot_llm_tokens", "LLM tokens used, by kind (prompt, completion)", ["kind"], registry=r
+        )
         self.shard_probe: Callable[[], tuple[int, int]] = lambda: (0, 0)  # (connected, total), set by the bot
 
     def observe_check(self, outcome: str, seconds: float) -> None:
         self.checks.labels(outcome).inc()
         self.fetch_seconds.observe(seconds)
+
+    def observe_llm(self, outcome: str, prompt_tokens: int, completion_tokens: int) -> None:
+        self.llm_requests.labels(outcome).inc()
+        if prompt_tokens:
+            self.llm_tokens.labels("prompt").inc(prompt_tokens)
+        if completion_tokens:
+            self.llm_tokens.labels("completion").inc(completion_tokens)
 
     async def refresh(self, store: Store, now: float) -> None:
         for state, count in (await store.feed_counts(now)).items():

@@ -61,6 +61,7 @@ class Subscription:
     paused_reason: str | None
     interval: int | None = None  # per-subscription request; the feed polls at the smallest one
     name: str = ""  # what the admin or the config called it; labels its posts and `/feed list` when set
+    language: str = ""  # summaries translated into this language (needs [summaries] with a model); "" = as written
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,3 +117,4 @@ class Delivery:
     mention_role_id: int | None
     nonce: str
     attempts: int
+    language: str = ""  # the subscription's translation language, "" for none

@@ -88,8 +88,7 @@ def _parse_xml_feed(body: bytes, url: str, content_type: str, max_items: int) ->
 
 
 _ENTITY_FIXES = re.compile(
-    rb"&(?:(?!(?:amp|lt|gt|quot|apos);)([A-Za-z][A-Za-z0-9]{1,31});"
-    rb"|(?![A-Za-z][A-Za-z0-9]{0,31};|#[0-9]{1,8};|#[xX][0-9a-fA-F]{1,8};))"
+    rb"&(?!(?:amp|lt|gt|quot|apos);|#)(?:([A-Za-z][A-Za-z0-9]{1,31});|(?![A-Za-z][A-Za-z0-9]{0,31};))"
 )
 
 
@@ -278,8 +277,11 @@ def looks_like_html(value: str, *, atom: bool = False) -> bool:
 def _title(value: str, *, markup: bool | None = None, atom: bool = False) -> str:
     """A title as one line of text. `markup` None means guess (the fast parser does not say what it read)."""
     value = (value or "")[: _MAX_TITLE * 4]
-    is_html = looks_like_html(value, atom=atom) if markup is None else markup
-    text = html_to_text(value) if is_html and ("<" in value or "&" in value) else demoronize(value)
+    if "<" not in value and "&" not in value:
+        text = demoronize(value)  # no tag, no entity: nothing to decide (most titles)
+    else:
+        text = html_to_text(value) if (looks_like_html(value, atom=atom) if markup is None else markup) else value
+        text = demoronize(text)
     return " ".join(text.split())[:_MAX_TITLE]
 
 
@@ -297,10 +299,12 @@ def absolute_url(base: str, link: Any) -> str | None:
         return None
     link = link.strip()
     try:
-        joined = urljoin(base, link)
+        joined: str = urljoin(base, link)
     except ValueError:
         return None
-    scheme, colon, rest = joined.partition(":")
+    if joined.startswith(("http://", "https://")):
+        return joined
+    scheme, colon, rest = joined.partition(":")  # HTTP://, Https://: the scheme is case-insensitive
     return scheme.lower() + colon + rest if scheme.lower() in ("http", "https") and rest.startswith("//") else None
 
 

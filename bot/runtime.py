@@ -26,6 +26,7 @@ from bot.articles import ArticleBuilder
 from bot.config import Config
 from bot.deliver import Deliverer, Notify, Sink
 from bot.fetch import Fetcher
+from bot.llm import LLMSummarizer, open_llm
 from bot.metrics import Metrics, serve_metrics
 from bot.poll import Poller
 from bot.store import ShardSet, Store
@@ -46,6 +47,7 @@ class Services:
     app: NewsApp
     metrics: Metrics
     shards: ShardSet | None = None  # the Discord shards this process posts for (None: every guild)
+    llm: LLMSummarizer | None = None  # abstractive summaries and translations, when [summaries] names a model
 
     def poller(self, on_queued: Callable[[], None] | None = None) -> Poller:
         poller = Poller(
@@ -63,6 +65,9 @@ class Services:
             notify=notify,
             shards=self.shards,
             metrics=self.metrics,
+            translator=self.llm,
+            language=self.config.summaries.language,
+            summary_chars=self.config.articles.summary_chars,
         )
 
 
@@ -83,12 +88,17 @@ async def open_services(
     clock: Callable[[], float] = time.time,
     shards: ShardSet | None = None,
 ) -> AsyncIterator[Services]:
-    async with Store.open(config.database) as store, Fetcher.open(config, resolver) as fetcher:
+    metrics = Metrics()
+    async with (
+        Store.open(config.database) as store,
+        Fetcher.open(config, resolver) as fetcher,
+        open_llm(config.summaries, metrics) as llm,
+    ):
         workers = Workers(config.bot.workers)
-        builder = ArticleBuilder(fetcher, config.articles, workers)
+        builder = ArticleBuilder(fetcher, config.articles, workers, llm=llm)
         app = NewsApp(store, fetcher, builder, config, clock=clock)
         try:
-            yield Services(config, store, fetcher, builder, workers, clock, app, Metrics(), shards)
+            yield Services(config, store, fetcher, builder, workers, clock, app, metrics, shards, llm)
         finally:
             workers.close()
 

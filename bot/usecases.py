@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -27,6 +28,17 @@ from bot.poll import Discovered, DiscoveryError, discover
 from bot.store import Follow, Store, SubscriptionView
 
 log = logging.getLogger(__name__)
+
+
+_LANGUAGE_TAG = re.compile(r"[A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8}){0,2}")
+
+
+def language_tag(value: str) -> str:
+    """A BCP 47 language tag as given (``de``, ``pt-BR``, ``zh-Hant``), or UseCaseError for anything else."""
+    value = value.strip()
+    if not _LANGUAGE_TAG.fullmatch(value):
+        raise UseCaseError(f"`{value[:20]}` is not a language code like `de`, `fr` or `pt-BR`.")
+    return value
 
 
 class UseCaseError(Exception):
@@ -259,6 +271,13 @@ class NewsApp:
             minimum = self.config.polling.min_interval
             if int(changes["interval"]) < minimum:  # type: ignore[call-overload]
                 raise UseCaseError(f"The shortest interval is {minimum // 60} minutes.")
+        if changes.get("language"):
+            changes["language"] = language_tag(str(changes["language"]))
+            if self.config.summaries.provider == "extractive":
+                raise UseCaseError(
+                    "Translation needs a language model: the bot's operator can set `[summaries] provider` in its "
+                    "config. Summaries are posted in the article's own language meanwhile."
+                )
         if "channel_id" in changes and any(
             v.subscription.channel_id == changes["channel_id"] and v.feed.id == view.feed.id
             for v in await self.store.guild_subscriptions(view.subscription.guild_id)

@@ -201,6 +201,7 @@ class FeedsCog(commands.GroupCog, group_name="feed", group_description="Choose w
         no_mention="Stop mentioning a role",
         include="Only post articles with these words (comma-separated; empty to clear)",
         exclude="Never post articles with these words",
+        language="Translate summaries into this language (e.g. de, pt-BR; 'none' to stop); needs an LLM endpoint",
     )
     async def edit(
         self,
@@ -212,6 +213,7 @@ class FeedsCog(commands.GroupCog, group_name="feed", group_description="Choose w
         no_mention: bool = False,
         include: app_commands.Range[str, 0, 1000] | None = None,
         exclude: app_commands.Range[str, 0, 1000] | None = None,
+        language: app_commands.Range[str, 1, 20] | None = None,
     ) -> None:
         view = await resolve(self.store, interaction.guild_id, feed)
         changes: dict[str, object] = {}
@@ -243,6 +245,9 @@ class FeedsCog(commands.GroupCog, group_name="feed", group_description="Choose w
         if exclude is not None:
             changes["exclude_words"] = parse_words(exclude)
             notes.append("exclude words updated")
+        if language is not None:
+            changes["language"] = "" if language.strip().lower() in ("none", "off", "") else language.strip()
+            notes.append(f"summaries in {changes['language']}" if changes["language"] else "summaries untranslated")
         if not changes:
             raise UserError("Nothing to change: pick at least one option.")
         await self.app.edit(view, **changes)

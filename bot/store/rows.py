@@ -84,6 +84,7 @@ def sub_of(r: Row) -> Subscription:
         r["paused_reason"],
         r["interval"],
         r["name"],
+        r["language"],
     )
 
 

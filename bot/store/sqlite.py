@@ -121,6 +121,10 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX feeds_claim ON feeds(check_seconds DESC, next_check, id) WHERE disabled_reason IS NULL;
     ALTER TABLE subscriptions ADD COLUMN name TEXT NOT NULL DEFAULT '';
     """,
+    # 5: the language a subscription's summaries are translated into ('' = as the article is written)
+    """
+    ALTER TABLE subscriptions ADD COLUMN language TEXT NOT NULL DEFAULT '';
+    """,
 )
 
 

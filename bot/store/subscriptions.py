@@ -129,6 +129,7 @@ class SubscriptionStore(StoreBase):
             "interval",
             "paused_reason",
             "name",
+            "language",
         }
         if not changes or not set(changes) <= allowed:
             raise StoreError(f"cannot change {sorted(set(changes) - allowed)}")

@@ -1,0 +1,262 @@
+"""Optional LLM summaries and translations against a fake OpenAI-compatible server on 127.0.0.1.
+
+The fake answers like a model would, or fails the ways real endpoints fail: hallucinated numbers, timeouts, 429s,
+server errors, garbage JSON. In every failure the post goes out with the extractive summary, on time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+
+import aiohttp
+import pytest
+from aiohttp import web
+
+from bot.config import Config, SummariesSection
+from bot.demo import serve
+from bot.llm import LLMError, LLMSummarizer, grounded_summary, grounded_translation, parse_completion
+from bot.metrics import Metrics
+from bot.runtime import open_services
+from tests.conftest import NO_DNS, FakeClock, RecordingSink, Site, follow, poll_and_deliver, rss
+
+ARTICLE = (
+    "Springfield's council voted 7-2 on Tuesday to spend $4.5 million on 30 new electric buses. "
+    'Mayor Ana Ruiz called the vote "a long overdue step" for the city. '
+    "The buses will enter service next spring on the busiest routes. "
+    "Opponents said the money should have gone to road repairs instead."
+)
+GOOD = "Springfield will buy 30 electric buses for $4.5 million after a 7-2 vote. Mayor Ana Ruiz welcomed it."
+INVENTED = "Springfield will buy 45 buses. The vote was 9-0, said Governor Tom Baker."
+GERMAN = (
+    "Springfield kauft 30 Elektrobusse für 4.5 Millionen Dollar nach einer 7-2-Abstimmung. "
+    "Bürgermeisterin Ana Ruiz begrüßte es."
+)
+
+
+@dataclass
+class FakeModel:
+    """Answers chat completions; `mode` says how: ok, invent, mixed, slow, 429, 500, garbage. In "ok" mode a
+    translation request gets a German translation of GOOD."""
+
+    mode: str = "ok"
+    base: str = ""
+    requests: list[dict[str, object]] = field(default_factory=list)
+    auth: list[str] = field(default_factory=list)
+
+    async def handle(self, request: web.Request) -> web.StreamResponse:
+        body = await request.json()
+        self.requests.append(body)
+        self.auth.append(request.headers.get("Authorization", ""))
+        if self.mode == "slow":
+            await asyncio.sleep(5)
+        if self.mode == "429":
+            return web.json_response({"error": "rate limited"}, status=429, headers={"Retry-After": "60"})
+        if self.mode == "500":
+            return web.json_response({"error": "boom"}, status=500)
+        if self.mode == "garbage":
+            return web.Response(text="<html>not json at all", content_type="text/html")
+        translating = str(body["messages"][0]["content"]).startswith("Translate")
+        answer = {
+            "ok": GERMAN if translating else GOOD,
+            "invent": INVENTED,
+            "mixed": f"{GOOD} The vote was 9-0.",
+        }[self.mode]
+        return web.json_response(
+            {
+                "choices": [{"index": 0, "message": {"role": "assistant", "content": answer}}],
+                "usage": {"prompt_tokens": 120, "completion_tokens": 30},
+            }
+        )
+
+
+@pytest.fixture
+async def model() -> AsyncIterator[FakeModel]:
+    fake = FakeModel()
+    app = web.Application()
+    app.router.add_post("/v1/chat/completions", fake.handle)
+    async with serve(app) as base:
+        fake.base = base + "/v1"
+        yield fake
+
+
+def _section(model: FakeModel, **overrides: object) -> SummariesSection:
+    values: dict[str, object] = {
+        "provider": "openai-compatible",
+        "base_url": model.base,
+        "model": "test-model",
+        "api_key_env": "NEWSBOT_TEST_LLM_KEY",
+        "timeout": 0.5,
+        **overrides,
+    }
+    return SummariesSection(**values)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+async def llm(model: FakeModel, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[tuple[LLMSummarizer, Metrics]]:
+    monkeypatch.setenv("NEWSBOT_TEST_LLM_KEY", "sk-test-secret")
+    metrics = Metrics()
+    section = _section(model)
+    async with aiohttp.ClientSession() as session:
+        yield LLMSummarizer(session, section, section.api_key(), metrics), metrics
+
+
+async def _summary(llm: LLMSummarizer, key: str = "story-1") -> str | None:
+    return await llm.summarize(key, "Council buys buses", ARTICLE, language="", max_sentences=3, max_chars=500)
+
+
+def _count(metrics: Metrics, outcome: str) -> float:
+    return metrics.llm_requests.labels(outcome)._value.get()
+
+
+async def test_a_grounded_answer_is_used_and_its_cost_counted(
+    llm: tuple[LLMSummarizer, Metrics], model: FakeModel
+) -> None:
+    client, metrics = llm
+    assert await _summary(client) == GOOD
+    assert model.auth == ["Bearer sk-test-secret"]
+    assert model.requests[0]["model"] == "test-model"
+    assert _count(metrics, "ok") == 1
+    assert metrics.llm_tokens.labels("prompt")._value.get() == 120
+    assert metrics.llm_tokens.labels("completion")._value.get() == 30
+
+
+async def test_answers_are_cached_per_article(llm: tuple[LLMSummarizer, Metrics], model: FakeModel) -> None:
+    client, _ = llm
+    assert await _summary(client) == await _summary(client) == GOOD
+    assert len(model.requests) == 1
+    await _summary(client, "story-2")
+    assert len(model.requests) == 2
+
+
+async def test_a_hallucinated_sentence_is_dropped_and_the_rest_kept(
+    llm: tuple[LLMSummarizer, Metrics], model: FakeModel
+) -> None:
+    model.mode = "mixed"
+    assert await _summary(llm[0]) == GOOD
+
+
+@pytest.mark.parametrize("mode", ["invent", "slow", "429", "500", "garbage"])
+async def test_every_failure_falls_back_within_the_timeout(
+    llm: tuple[LLMSummarizer, Metrics], model: FakeModel, mode: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    client, metrics = llm
+    model.mode = mode
+    started = time.monotonic()
+    assert await _summary(client) is None
+    assert time.monotonic() - started < 0.5 + 0.3  # never later than the timeout
+    outcome = {"invent": "ungrounded", "slow": "timeout", "429": "http_429", "500": "http_5xx", "garbage": "bad_answer"}
+    assert _count(metrics, outcome[mode]) == 1
+    assert caplog.text and "sk-test-secret" not in caplog.text  # said why, and never the key
+
+
+async def test_after_a_429_no_request_is_sent_until_retry_after(
+    llm: tuple[LLMSummarizer, Metrics], model: FakeModel
+) -> None:
+    client, metrics = llm
+    model.mode = "429"
+    assert await _summary(client, "a") is None
+    model.mode = "ok"
+    assert await _summary(client, "b") is None
+    assert len(model.requests) == 1 and _count(metrics, "rate_limited") == 1
+
+
+async def test_an_unreachable_endpoint_falls_back(monkeypatch: pytest.MonkeyPatch) -> None:
+    metrics = Metrics()
+    section = SummariesSection(provider="openai-compatible", base_url="http://127.0.0.1:9/v1", model="m", timeout=2)
+    async with aiohttp.ClientSession() as session:
+        client = LLMSummarizer(session, section, "", metrics)
+        assert await client.summarize("k", "t", ARTICLE, language="", max_sentences=3, max_chars=500) is None
+    assert _count(metrics, "unreachable") == 1
+
+
+async def test_a_grounded_translation_is_used_and_a_changed_number_is_not(
+    llm: tuple[LLMSummarizer, Metrics], model: FakeModel
+) -> None:
+    client, _ = llm
+    assert await client.translate("story-1", GOOD, "de", max_chars=500) == GERMAN
+    assert model.requests[0]["messages"][0]["content"].startswith("Translate this news summary into de")  # type: ignore[index]
+    model.mode = "invent"
+    assert await client.translate("story-2", GOOD, "de", max_chars=500) is None
+
+
+@pytest.mark.parametrize(
+    ("answer", "expected"),
+    [
+        (GOOD, GOOD),
+        (INVENTED, None),
+        ("Intro sentence that is fine. " * 30, "Intro sentence that is fine. " * 3),  # the sentence limit
+        ('Ruiz said it was "a historic victory".', None),  # an invented quotation
+    ],
+)
+def test_grounded_summary_keeps_only_supported_sentences(answer: str, expected: str | None) -> None:
+    article = ARTICLE + " Intro sentence that is fine."
+    got = grounded_summary(answer, article, max_sentences=3, max_chars=500)
+    assert got == (expected.strip() if expected else None)
+
+
+@pytest.mark.parametrize(
+    ("answer", "language", "ok"),
+    [
+        ("Springfield kauft 30 Busse für 4.5 Millionen nach 7-2. Ana Ruiz begrüßte es.", "de", True),
+        ("Springfield kauft 31 Busse für 4.5 Millionen nach 7-2. Ana Ruiz begrüßte es.", "de", False),
+        ("Springfield kauft 30 Busse für 4.5 Millionen nach 7-2. Ana Ruis begrüßte es.", "de", False),  # a name
+        ("Спрингфилд купит 30 автобусов за 4.5 млн после голосования 7-2.", "ru", True),  # transliterated names
+    ],
+)
+def test_a_translation_keeps_numbers_and_names(answer: str, language: str, ok: bool) -> None:
+    source = "Springfield will buy 30 buses for $4.5 million after a 7-2 vote. Mayor Ana Ruiz welcomed it."
+    assert (grounded_translation(answer, source, language) is not None) is ok
+
+
+@pytest.mark.parametrize("payload", [b"", b"{}", b'{"choices": []}', b'{"choices": [{"message": {"content": ""}}]}'])
+def test_anything_but_a_chat_completion_is_a_bad_answer(payload: bytes) -> None:
+    with pytest.raises(LLMError) as raised:
+        parse_completion(payload)
+    assert raised.value.outcome == "bad_answer"
+
+
+def test_a_well_formed_completion_is_read() -> None:
+    payload = json.dumps({"choices": [{"message": {"content": " Hi. "}}], "usage": {"prompt_tokens": 3}})
+    text, usage = parse_completion(payload.encode())
+    assert text == "Hi." and usage.prompt_tokens == 3 and usage.completion_tokens == 0
+
+
+async def test_posts_carry_the_llm_summary_and_fall_back_when_it_fails(
+    make_config: Callable[..., Config], clock: FakeClock, site: Site, model: FakeModel
+) -> None:
+    """End to end: a feed is polled, the posted article's summary comes from the model; when the model fails,
+    the next article posts with the extractive summary, and translation follows the subscription's language."""
+    config = make_config(
+        articles={"fetch_pages": False},
+        summaries={"provider": "openai-compatible", "base_url": model.base, "model": "m", "timeout": 0.5},
+    )
+    item = {"title": "Council buys buses", "link": "http://example.test/1", "description": ARTICLE}
+    site.set("/feed.xml", rss([item]))
+    async with open_services(config, clock=clock, resolver=NO_DNS) as services:
+        sink = RecordingSink()
+        sub = await follow(services, site.url("/feed.xml"))
+        await poll_and_deliver(services, sink)
+        assert [p.description for _, p in sink.posts] == [GOOD]
+        model.mode = "500"
+        second = {"title": "Buses arrive", "link": "http://example.test/2", "description": ARTICLE}
+        site.set("/feed.xml", rss([second, item]))
+        clock.advance(3600)
+        await poll_and_deliver(services, sink)
+        assert len(sink.posts) == 2 and sink.posts[1][1].description.startswith("Springfield")
+        assert sink.posts[1][1].description != GOOD  # the extractive summary, the article's own sentences
+        (view,) = await services.store.guild_subscriptions(1)
+        await services.app.edit(view, language="de")
+        model.mode = "ok"
+        third = {"title": "Routes chosen", "link": "http://example.test/3", "description": ARTICLE}
+        site.set("/feed.xml", rss([third, second, item]))
+        clock.advance(3600)
+        await poll_and_deliver(services, sink)
+        # The summary is the model's (GOOD), translated for this subscription: German text, same numbers.
+        assert sink.posts[2][1].description == GERMAN
+        assert sub.id == view.subscription.id
