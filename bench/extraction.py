@@ -24,8 +24,8 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Callable
-from typing import get_args
 from pathlib import Path
+from typing import get_args
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
