@@ -88,7 +88,7 @@ class ArticleBuilder:
             log.info("article page %s not used: %s is not HTML", url, result.content_type or "unknown type")
             return None
         try:
-            return await self._workers.run(extract, result.body, result.url)
+            return await self._workers.run(extract, result.body, result.url, self._config.extraction)
         except Exception:
             log.exception("extracting %s failed", url)
             return None

@@ -71,6 +71,7 @@ class ArticlesSection:
     fetch_pages: bool = True  # fetch each posted article's page to summarize the article itself
     summary_sentences: int = 3
     summary_chars: int = 500
+    extraction: str = "precision"  # trafilatura's mode: "precision" (default), "balanced" (~20% faster), "recall"
     retention_days: float = 90.0  # article bodies older than this are pruned; identities are kept forever
 
 
@@ -236,6 +237,8 @@ def _check_ranges(config: Config) -> None:
         raise ConfigError("fetch.timeout: must be more than 0")
     if config.fetch.max_body_bytes < 1024:
         raise ConfigError("fetch.max_body_bytes: must be at least 1024")
+    if config.articles.extraction not in ("precision", "balanced", "recall"):
+        raise ConfigError('articles.extraction: must be "precision", "balanced" or "recall"')
     llm = config.summaries
     if llm.provider not in ("extractive", "openai-compatible"):
         raise ConfigError('summaries.provider: must be "extractive" or "openai-compatible"')

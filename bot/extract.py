@@ -121,15 +121,18 @@ def _content_image(doc: Any, url: str) -> str | None:
     return None
 
 
-# trafilatura's precision mode, chosen by 5-fold cross-validation over the dev pages (bench/extraction.py): the
-# three modes were within one fold's spread of each other there, and on the benchmark's pages the project had not
-# seen, precision scored 0.967 F1 against balanced's 0.959 (issue: summaries people would rather read). So the
-# tie on the dev pages is broken by the evidence from unseen ones, not by the dev set's best single run.
+# The default extraction mode (`[articles] extraction`): trafilatura's precision mode, with its fallback
+# extractors on. 5-fold cross-validation over the dev pages (bench/extraction.py, 3 shuffles) could not separate
+# the modes: precision − balanced = −0.009 ± 0.033 F1, paired by fold. The larger sample breaks the tie: on the
+# benchmark's 118 pages the project had not seen, precision scored 0.967 and balanced 0.959 (issue #14), and for
+# a news bot precision is the side to err on (a caption or byline kept at the top becomes the summary's first
+# sentence; a paragraph lost at the end costs nothing). Precision needs the fallbacks: with fast=True it returned
+# nothing on 3 of the 63 dev pages (F1 0.92). It costs ~20% more time per page than balanced.
 Mode = Literal["balanced", "precision", "recall"]
 MODE: Mode = "precision"
 
 
-def extract(html: str | bytes, url: str, *, mode: Mode = MODE) -> Extracted | None:
+def extract(html: str | bytes, url: str, mode: Mode = MODE) -> Extracted | None:
     """The article on a page, or None when the page has no recognisable article text."""
     if isinstance(html, bytes):
         html = _decode(html)
@@ -154,18 +157,7 @@ def extract(html: str | bytes, url: str, *, mode: Mode = MODE) -> Extracted | No
     image = urljoin(url, image) if image else _content_image(doc, url)
     og_title = _meta(doc, "og:title")
     lang = (doc.get("lang") or "").split("-")[0].strip().lower() or None
-    # fast=True skips trafilatura's fallback extractors: same F1 on the benchmark data, about 30% less time.
-    result = trafilatura.bare_extraction(
-        doc,
-        url=url,
-        include_comments=False,
-        include_tables=False,
-        with_metadata=True,
-        fast=True,
-        favor_precision=mode == "precision",
-        favor_recall=mode == "recall",
-    )
-    data = result.as_dict() if result is not None and hasattr(result, "as_dict") else (result or {})
+    data = _bare(trafilatura, doc, url, mode)
     title = data.get("title") or og_title
     text = clean_text(data.get("text") or "", title)
     if len(text) < _MIN_TEXT:
@@ -181,6 +173,23 @@ def extract(html: str | bytes, url: str, *, mode: Mode = MODE) -> Extracted | No
         site_name=data.get("sitename") or None,
         image=image if image and image.startswith(("http://", "https://")) else None,
     )
+
+
+def _bare(trafilatura: Any, doc: Any, url: str, mode: Mode) -> dict[str, Any]:
+    # fast=True skips trafilatura's fallback extractors: same F1 in balanced and recall modes on the dev pages,
+    # ~30% less time; precision mode needs them (see MODE).
+    result = trafilatura.bare_extraction(
+        doc,
+        url=url,
+        include_comments=False,
+        include_tables=False,
+        with_metadata=True,
+        fast=mode != "precision",
+        favor_precision=mode == "precision",
+        favor_recall=mode == "recall",
+    )
+    data = result.as_dict() if result is not None and hasattr(result, "as_dict") else (result or {})
+    return dict(data)
 
 
 def _decode(raw: bytes) -> str:

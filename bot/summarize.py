@@ -220,7 +220,9 @@ LEAD_WINDOW = 4  # sentences considered: news states its facts first, and going 
 RANK_DECAY = 0.6  # how much less each later sentence of the window is worth
 
 
-def summarize(text: str, *, max_sentences: int = 3, max_chars: int = 500) -> str:
+def summarize(
+    text: str, *, max_sentences: int = 3, max_chars: int = 500, window: int = LEAD_WINDOW, decay: float = RANK_DECAY
+) -> str:
     """Up to `max_sentences` of the article's own sentences, in article order, within `max_chars`.
 
     Budgeted lead selection: from the first few usable sentences, choose the in-order subset that fills the
@@ -232,33 +234,33 @@ def summarize(text: str, *, max_sentences: int = 3, max_chars: int = 500) -> str
     first: list[Sentence] = []
     usable: list[Sentence] = []
     for sentence in iter_sentences(text):  # only the lead is needed: never split a whole long article
-        if len(first) < LEAD_WINDOW:
+        if len(first) < window:
             first.append(sentence)
         if _usable(sentence.text, cjk):
             usable.append(sentence)
-        if len(usable) == LEAD_WINDOW or sentence.index >= 200:
+        if len(usable) == window or sentence.index >= 200:
             break
     if not first:
         return ""
     # A teaser of fragments has no "usable" sentence; then its own first sentences are the best we have.
-    window = usable or first
-    tokens = [set(_tokens(s.text)) for s in window]
+    pool = usable or first
+    tokens = [set(_tokens(s.text)) for s in pool]
     joiner = "" if cjk else " "
     best: tuple[int, ...] = ()
     best_score = 0.0
     for size in range(1, max_sentences + 1):
-        for combo in itertools.combinations(range(len(window)), size):
-            length = sum(len(window[i].text) for i in combo) + len(joiner) * (size - 1)
+        for combo in itertools.combinations(range(len(pool)), size):
+            length = sum(len(pool[i].text) for i in combo) + len(joiner) * (size - 1)
             if length > max_chars:
                 continue
             if any(_similar(tokens[a], tokens[b]) for a, b in itertools.combinations(combo, 2)):
                 continue
-            score = sum(len(window[i].text) / (1 + RANK_DECAY * i) for i in combo)
+            score = sum(len(pool[i].text) / (1 + decay * i) for i in combo)
             if score > best_score:
                 best, best_score = combo, score
     if not best:
-        return _clip(window[0].text, max_chars)
-    return joiner.join(window[i].text for i in best)
+        return _clip(pool[0].text, max_chars)
+    return joiner.join(pool[i].text for i in best)
 
 
 def _clip(sentence: str, max_chars: int) -> str:

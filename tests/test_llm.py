@@ -260,3 +260,27 @@ async def test_posts_carry_the_llm_summary_and_fall_back_when_it_fails(
         # The summary is the model's (GOOD), translated for this subscription: German text, same numbers.
         assert sink.posts[2][1].description == GERMAN
         assert sub.id == view.subscription.id
+
+
+async def test_a_language_needs_a_model_and_a_real_language_tag(
+    make_config: Callable[..., Config], clock: FakeClock, site: Site, model: FakeModel
+) -> None:
+    from bot.usecases import UseCaseError
+
+    site.set("/feed.xml", rss([{"title": "One", "link": "http://example.test/1"}]))
+    async with open_services(make_config(), clock=clock, resolver=NO_DNS) as services:
+        await follow(services, site.url("/feed.xml"))
+        (view,) = await services.store.guild_subscriptions(1)
+        with pytest.raises(UseCaseError, match="needs a language model"):
+            await services.app.edit(view, language="de")
+    with_model = make_config(summaries={"provider": "openai-compatible", "base_url": model.base, "model": "m"})
+    async with open_services(with_model, clock=clock, resolver=NO_DNS) as services:
+        (view,) = await services.store.guild_subscriptions(1)
+        with pytest.raises(UseCaseError, match="not a language code"):
+            await services.app.edit(view, language="de; DROP TABLE")
+        await services.app.edit(view, language="pt-BR")
+        (view,) = await services.store.guild_subscriptions(1)
+        assert view.subscription.language == "pt-BR"
+        await services.app.edit(view, language="")
+        (view,) = await services.store.guild_subscriptions(1)
+        assert view.subscription.language == ""

@@ -66,6 +66,8 @@ def describe(view: SubscriptionView) -> str:
         lines.append("only with: " + ", ".join(sub.include_words))
     if sub.exclude_words:
         lines.append("never with: " + ", ".join(sub.exclude_words))
+    if sub.language:
+        lines.append(f"summaries in {sub.language}")
     lines.append(status_line(view))
     return cut("\n".join(lines), 1024)
 
