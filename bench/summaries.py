@@ -2,7 +2,8 @@
 
 Usage: python bench/summaries.py DATASET_FILE   (JSON: id -> {"article", "reference"}; reference sentences " . ")
 
-Prints ROUGE-1/2/L F1 (rouge-score, stemming on), average length in characters and words, ms/article, and for
+With --llm-base-url/--llm-model, an operator's model is a third method (through newsbot's grounding check and
+fallback). Prints ROUGE-1/2/L F1 (rouge-score, stemming on), average length in characters and words, ms/article, and for
 every method its faithfulness: the share of summary sentences whose names, numbers and quoted words all appear in
 the article (`bot.grounding`, the check an abstractive summary must pass before it is posted).
 """
@@ -55,6 +56,8 @@ def evaluate(fn: Callable[[str], str], items: list[tuple[str, str]]) -> dict[str
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("dataset", type=Path)
+    parser.add_argument("--llm-base-url", default="", help="an OpenAI-compatible endpoint to add as a method")
+    parser.add_argument("--llm-model", default="")
     args = parser.parse_args()
     data = json.loads(args.dataset.read_text(encoding="utf-8"))
     items = [
@@ -66,13 +69,36 @@ def main() -> None:
     print(
         f"{'method':<10}{'ROUGE-1':>9}{'ROUGE-2':>9}{'ROUGE-L':>9}{'chars':>8}{'words':>7}{'ms/art':>8}{'p95':>7}{'faithful':>10}"
     )
-    for name, fn in (("newsbot", summarize), ("Lead-3", lead)):
+    methods: list[tuple[str, Callable[[str], str]]] = [("newsbot", summarize), ("Lead-3", lead)]
+    if args.llm_base_url:
+        methods.append(("LLM", llm_method(args.llm_base_url, args.llm_model)))
+    for name, fn in methods:
         r = evaluate(fn, items)
         print(
             f"{name:<10}{r['rouge1']:>9.2f}{r['rouge2']:>9.2f}{r['rougeL']:>9.2f}{r['chars']:>8.0f}"
             f"{r['words']:>7.1f}{r['ms']:>8.2f}{r['ms_p95']:>7.2f}{r['faithful']:>9.1f}%"
         )
     cross_validate(items)
+
+
+def llm_method(base_url: str, model: str) -> Callable[[str], str]:
+    """newsbot's LLM path (grounding and fallback included) as a method: what an operator's model would post."""
+    import asyncio
+
+    import aiohttp
+
+    from bot.config import SummariesSection
+    from bot.llm import LLMSummarizer
+
+    section = SummariesSection(provider="openai-compatible", base_url=base_url, model=model, timeout=60)
+
+    async def one(article: str) -> str:
+        async with aiohttp.ClientSession() as session:
+            client = LLMSummarizer(session, section, section.api_key())
+            text = await client.summarize("bench", "", article, language="", max_sentences=3, max_chars=500)
+            return text or summarize(article)
+
+    return lambda article: asyncio.run(one(article))
 
 
 def cross_validate(items: list[tuple[str, str]], folds: int = 5, seeds: tuple[int, ...] = (1, 2, 3)) -> None:
