@@ -24,8 +24,9 @@ import lxml.etree
 import lxml.html
 
 from bot.charset import as_utf8, guessed_utf8
-from bot.htmltext import demoronize, html_to_text
+from bot.htmltext import html_to_text
 from bot.models import Entry, ParsedFeed
+from bot.titles import detail_title, title_text
 
 FEED_TYPES = {
     "application/rss+xml": 0,
@@ -36,7 +37,6 @@ FEED_TYPES = {
     "application/xml": 4,
     "text/xml": 4,
 }
-_MAX_TITLE = 1000  # characters of a title kept; a 10 MB title is an attack, not a headline
 _MAX_CONTENT = 200_000  # characters of HTML body kept per entry
 
 
@@ -143,7 +143,7 @@ def _parse_fast(body: bytes, url: str, max_items: int) -> ParsedFeed | None:
     kind = _kind(body, "")
     atom = kind.startswith("atom")
     return ParsedFeed(
-        title=_title(info.get("title", ""), atom=atom) or url,
+        title=title_text(info.get("title", ""), atom=atom) or url,
         site_url=absolute_url(url, info.get("link")),
         entries=tuple(_fast_entry(e, url, kind) for e in entries[:max_items]),
         kind=kind,
@@ -205,9 +205,9 @@ def _fast_entry(entry: Any, base: str, kind: str) -> Entry:
     return Entry(
         guid=_guid(guid, link, entry.get("link")),
         link=link,
-        title=_title(entry.get("title", "") or "", atom=atom),
+        title=title_text(entry.get("title", "") or "", atom=atom),
         content_html=body[:_MAX_CONTENT],
-        author=_title(author)[:256] or None if isinstance(author, str) and author else None,
+        author=title_text(author)[:256] or None if isinstance(author, str) and author else None,
         published=published,
         image=_xml_image(entry, link or base) or _content_image(body, link or base),
     )
@@ -234,55 +234,11 @@ def read_tolerant(body: bytes, url: str, content_type: str, max_items: int) -> P
     kind = _kind(body, version)
     entries = tuple(_xml_entry(e, url, kind) for e in result.entries[:max_items])
     return ParsedFeed(
-        title=_detail_title(info) or url,
+        title=detail_title(info) or url,
         site_url=absolute_url(url, info.get("link")),
         entries=entries,
         kind=kind,
     )
-
-
-def _detail_title(item: Any) -> str:
-    """feedparser's title as text: decoded once, and parsed as HTML only where feedparser says it is HTML."""
-    kind = (item.get("title_detail") or {}).get("type", "text/plain")
-    return _title(item.get("title", "") or "", markup=kind in ("text/html", "application/xhtml+xml"))
-
-
-# A close tag or an entity, and every tag an HTML element: how feedparser guesses that an RSS title is HTML
-# (`vector<int>` is not; `<b>Bold</b>` and `AT&amp;T` are). Atom says so (type="html"), which the fast parser does
-# not pass on, so there any tag of an HTML element counts, the unsafe ones too (they are stripped, not shown).
-_CLOSE_OR_ENTITY = re.compile(r"</\w+>|&#?\w+;")
-_ANY_TAG = re.compile(r"<\w+[^<>]*>|&#?\w+;")
-_TAG_NAME = re.compile(r"</?(\w+)")
-_ENTITY_NAME = re.compile(r"&(\w+);")
-_HTML_ELEMENTS = frozenset(
-    "a abbr acronym address area article aside audio b bdi bdo big blink blockquote br button canvas caption center "
-    "cite code col colgroup command datagrid datalist dd del details dfn dialog dir div dl dt em fieldset "
-    "figcaption figure font footer form h1 h2 h3 h4 h5 h6 header hr i img input ins kbd keygen label legend li m "
-    "map menu meter multicol nav nextid noscript ol optgroup option output p pre progress q s samp section select "
-    "small sound source spacer span strike strong sub sup table tbody td textarea tfoot th thead time tr tt u ul "
-    "var video".split()
-)
-_UNSAFE_ELEMENTS = frozenset("applet base blink embed frame frameset iframe link meta object script style".split())
-
-
-def looks_like_html(value: str, *, atom: bool = False) -> bool:
-    if not (_ANY_TAG if atom else _CLOSE_OR_ENTITY).search(value):
-        return False
-    known = _HTML_ELEMENTS | _UNSAFE_ELEMENTS if atom else _HTML_ELEMENTS
-    if any(tag.lower() not in known for tag in _TAG_NAME.findall(value)):
-        return False
-    return all(name in html.entities.entitydefs for name in _ENTITY_NAME.findall(value))
-
-
-def _title(value: str, *, markup: bool | None = None, atom: bool = False) -> str:
-    """A title as one line of text. `markup` None means guess (the fast parser does not say what it read)."""
-    value = (value or "")[: _MAX_TITLE * 4]
-    if "<" not in value and "&" not in value:
-        text = demoronize(value)  # no tag, no entity: nothing to decide (most titles)
-    else:
-        text = html_to_text(value) if (looks_like_html(value, atom=atom) if markup is None else markup) else value
-        text = demoronize(text)
-    return " ".join(text.split())[:_MAX_TITLE]
 
 
 def _struct_time(value: Any) -> datetime | None:
@@ -362,9 +318,9 @@ def _xml_entry(entry: Any, base: str, kind: str) -> Entry:
     return Entry(
         guid=_guid(entry.get("id"), link, raw_link),
         link=link,
-        title=_detail_title(entry),
+        title=detail_title(entry),
         content_html=body[:_MAX_CONTENT],
-        author=((entry.get("author") or None) and _title(entry.get("author"))[:256]) or None,
+        author=((entry.get("author") or None) and title_text(entry.get("author"))[:256]) or None,
         published=_struct_time(
             entry.get("published_parsed") or entry.get("updated_parsed") or entry.get("created_parsed")
         ),
@@ -419,7 +375,7 @@ def _parse_json_feed(body: bytes, url: str, max_items: int) -> ParsedFeed:
             Entry(
                 guid=str(item["id"])[:2000] if item.get("id") not in (None, "") else None,
                 link=link,
-                title=_title(str(item.get("title") or "")),
+                title=title_text(str(item.get("title") or "")),
                 content_html=content[:_MAX_CONTENT],
                 author=_json_author(item, data),
                 published=_iso_date(item.get("date_published")) or _iso_date(item.get("date_modified")),
@@ -429,7 +385,7 @@ def _parse_json_feed(body: bytes, url: str, max_items: int) -> ParsedFeed:
     version = str(data["version"]).rsplit("/", 1)[-1]
     version = "1.0" if version == "1" else version
     return ParsedFeed(
-        title=_title(str(data.get("title") or "")) or url,
+        title=title_text(str(data.get("title") or "")) or url,
         site_url=absolute_url(base, data.get("home_page_url")),
         entries=tuple(entries),
         kind=f"json{version.replace('.', '')}",
