@@ -267,6 +267,9 @@ async def test_list_edit_pause_resume_test_remove(site: Site, fake: FakeDiscord,
         assert view.feed.interval == 1800 and view.subscription.include_words == ("ferry", "harbor")
         too_fast = await fake.invoke(guild, news, "feed", "edit", {"feed": str(sub.id), "interval": 1})
         assert "shortest interval is 5 minutes" in too_fast.text()
+        no_model = await fake.invoke(guild, news, "feed", "edit", {"feed": str(sub.id), "language": "de"})
+        assert "needs a language model" in no_model.text()  # said to the admin; nothing changed
+        assert (await run.services.store.guild_subscriptions(guild.id))[0].subscription.language == ""
         paused = await fake.invoke(guild, news, "feed", "pause", {"feed": "Coast"})
         assert "Paused" in paused.text()
         assert (await run.services.store.guild_subscriptions(guild.id))[0].subscription.paused_reason
