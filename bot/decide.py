@@ -25,7 +25,8 @@ class Candidate:
     key: str
     story_key: str
     text: str  # the entry's HTML as plain text, made where the parsing runs (a worker process)
-    former: str | None = None  # the key this entry had before a rule re-spelled it (see bot.urls), if different
+    former: str | None = None  # the key this entry had before a rule re-spelled it (see bot.urls), if different;
+    # the store counts it known only if the article stored under it had this entry's link (Store.known_identities)
 
     def known(self, keys: set[str], stories: set[str]) -> bool:
         """Seen before: by its key, its former key, or its story (a feed that rotates guids)."""

@@ -185,7 +185,10 @@ class Poller:
         )
         found = examined.candidates
         known_keys, known_stories = await self._store.known_identities(
-            feed.id, [c.key for c in found] + [c.former for c in found if c.former], [c.story_key for c in found]
+            feed.id,
+            [c.key for c in found],
+            [c.story_key for c in found],
+            {c.former: c.entry.link for c in found if c.former},
         )
         unseen = any(not c.known(known_keys, known_stories) for c in found)
         # Nothing new (the common re-read of an unchanged feed without validators): no subscriptions to look up.

@@ -137,6 +137,13 @@ def former_key(entry: Entry) -> str:
     return f"{KEY_VERSION}:h:{_digest(entry.title, _iso(entry.published))}"
 
 
+def same_link(stored: str | None, current: str | None) -> bool:
+    """Two spellings of one entry link (fragment included), as stored then and as the feed has it now."""
+    return bool(stored and current) and normalize_url(stored or "", fragment="keep") == normalize_url(
+        current or "", fragment="keep"
+    )
+
+
 def link_key(entry: Entry) -> str | None:
     """The link-based identity, used when a feed's guids cannot be trusted (shared or changing)."""
     return f"{KEY_VERSION}:l:{normalize_url(entry.link, fragment='keep')}" if entry.link else None

@@ -285,3 +285,26 @@ async def test_feeds_that_were_slow_start_first_when_many_are_due(site: Site, se
     clock.advance(86_400)
     due = await services.store.claim_due_feeds(clock(), 10, owner="test", lease=60)
     assert [f.url for f in due] == [site.url(p) for p in ("/slow", "/slow-fail", "/fast")]
+
+
+async def test_an_installation_from_before_fragments_counted_neither_reposts_nor_loses_anchors(
+    site: Site, services, clock: FakeClock
+) -> None:
+    """Upgrade path of issue #12 item 1: version 2 stored a live blog's anchor under its page's key. That article
+    is still known under its former key, but only as itself: the next anchor on the page is new news."""
+    first = {"title": "Update 1", "link": site.url("/live#u1")}
+    site.set("/feed", rss([first]))
+    await follow(services, site.url("/feed"))
+    sink = RecordingSink()
+    await poll_and_deliver(services, sink)
+    assert sink.titles() == ["Update 1"]
+    # What version 2 had stored for it: the key without the fragment (the link itself was stored as written).
+    old_key = "2:l:" + site.url("/live")
+    await services.store._db.execute("UPDATE articles SET key = ? WHERE title = ?", (old_key, "Update 1"))
+    clock.advance(3600)
+    await poll_and_deliver(services, sink)
+    assert sink.titles() == ["Update 1"]  # not reposted after the upgrade
+    site.set("/feed", rss([{"title": "Update 2", "link": site.url("/live#u2")}]))
+    clock.advance(3600)
+    await poll_and_deliver(services, sink)
+    assert sink.titles() == ["Update 1", "Update 2"]  # same former key, other link: posted, not swallowed

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from bot.models import Feed
 from bot.store.backend import POLL_CHANNEL, Conn
@@ -16,6 +16,7 @@ from bot.store.rows import (
     subscriptions_of,
     ts,
 )
+from bot.urls import same_link
 
 
 class FeedStore(StoreBase):
@@ -58,10 +59,19 @@ class FeedStore(StoreBase):
         return row[0] if row else None
 
     async def known_identities(
-        self, feed_id: int, keys: Sequence[str], stories: Sequence[str]
+        self,
+        feed_id: int,
+        keys: Sequence[str],
+        stories: Sequence[str],
+        formers: Mapping[str, str | None] | None = None,
     ) -> tuple[set[str], set[str]]:
         """Which of these keys and story keys this feed already has: a bounded lookup (two indexes), one round
-        trip per chunk rather than one per column."""
+        trip per chunk rather than one per column.
+
+        `formers` maps a key's former spelling (``urls.former_key``) to the link the entry has now; a former key
+        counts as known only when the article stored under it had that same link (or when no link is expected).
+        So an article stored before fragments counted is recognised, while a new anchor on the same page, whose
+        former key is the same, is not mistaken for it."""
         known_keys: set[str] = set()
         known_stories: set[str] = set()
         keys, stories = list(keys), list(stories)
@@ -75,6 +85,14 @@ class FeedStore(StoreBase):
             )
             known_keys.update(r[0] for r in rows)  # a row found by its story brings its key along: known too
             known_stories.update(r[1] for r in rows)
+        wanted = dict(formers or {})
+        names = list(wanted)
+        for start in range(0, len(names), self._db.chunk):
+            clause, params = self._db.any_of("key", names[start : start + self._db.chunk])
+            rows = await self._db.fetch(
+                f"SELECT key, url FROM articles WHERE feed_id = ? AND {clause}", (feed_id, *params)
+            )
+            known_keys.update(r[0] for r in rows if wanted[r[0]] is None or same_link(r[1], wanted[r[0]]))
         return known_keys, known_stories
 
     async def apply_outcome(self, feed: Feed, outcome: FeedOutcome, writes: Sequence[ArticleWrite] = ()) -> int:
