@@ -110,16 +110,8 @@ class ArticleBuilder:
         title = (
             entry.title or (page.title if page and page.title else "") or headline(item.text) or source or "Untitled"
         )
-        if self._llm is not None and item.deliver_to and (body or summary):
-            abstract = await self._llm.summarize(
-                item.story_key,
-                title,
-                body or summary,
-                language="",
-                max_sentences=self._config.summary_sentences,
-                max_chars=self._config.summary_chars,
-            )
-            summary = abstract or summary
+        if item.deliver_to and (body or summary):
+            summary = await self.abstract(item.story_key, title, body or summary, summary)
         return Article(
             feed_id=feed_id,
             key=item.key,
@@ -133,6 +125,21 @@ class ArticleBuilder:
             source=source or (page.site_name if page and page.site_name else ""),
             body=body,
         )
+
+    async def abstract(self, key: str, title: str, text: str, extractive: str) -> str:
+        """The model's grounded summary of `text` when a model is configured and answers in time, else
+        `extractive` (which the caller already has: the fallback costs nothing)."""
+        if self._llm is None:
+            return extractive
+        found = await self._llm.summarize(
+            key,
+            title,
+            text,
+            language="",
+            max_sentences=self._config.summary_sentences,
+            max_chars=self._config.summary_chars,
+        )
+        return found or extractive
 
     def summary(self, text: str) -> str:
         return summarize(text, max_sentences=self._config.summary_sentences, max_chars=self._config.summary_chars)

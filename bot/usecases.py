@@ -303,13 +303,14 @@ class NewsApp:
         page = await self.builder.page(url)
         if page is None:
             raise UseCaseError("I couldn't read an article at that address (it may be blocked, not HTML, or empty).")
+        title = page.title or url
         return Article(
             feed_id=0,
             key="",
             story_key="",
             url=url,
-            title=page.title or url,
-            summary=self.builder.summary(page.text),
+            title=title,
+            summary=await self.builder.abstract(url, title, page.text, self.builder.summary(page.text)),
             author=page.author,
             published=page.published,
             image=page.image,

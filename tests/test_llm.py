@@ -284,3 +284,22 @@ async def test_a_language_needs_a_model_and_a_real_language_tag(
         await services.app.edit(view, language="")
         (view,) = await services.store.guild_subscriptions(1)
         assert view.subscription.language == ""
+
+
+async def test_news_summarize_uses_the_model_too(
+    make_config: Callable[..., Config], clock: FakeClock, site: Site, model: FakeModel
+) -> None:
+    paragraphs = "".join(f"<p>{s}.</p>" for s in ARTICLE.rstrip(".").split(". "))
+    page = (
+        "<!doctype html><html lang='en'><head><title>Council buys buses</title></head><body><article>"
+        f"<h1>Council buys buses</h1>{paragraphs}</article></body></html>"
+    )
+    site.set("/article", page, "text/html")
+    config = make_config(summaries={"provider": "openai-compatible", "base_url": model.base, "model": "m"})
+    async with open_services(config, clock=clock, resolver=NO_DNS) as services:
+        article = await services.app.summarize_url(site.url("/article"))
+        assert article.summary == GOOD
+        model.mode = "garbage"
+        site.set("/other", page.replace("Council buys buses", "Buses bought"), "text/html")
+        fallback = await services.app.summarize_url(site.url("/other"))
+        assert fallback.summary.startswith("Springfield's council voted 7-2")  # the extractive one
