@@ -95,7 +95,7 @@ def llm_method(base_url: str, model: str) -> Callable[[str], str]:
     async def one(article: str) -> str:
         async with aiohttp.ClientSession() as session:
             client = LLMSummarizer(session, section, section.api_key())
-            text = await client.summarize("bench", "", article, language="", max_sentences=3, max_chars=500)
+            text = await client.summarize("bench", "", article, max_sentences=3, max_chars=500)
             return text or summarize(article)
 
     return lambda article: asyncio.run(one(article))

@@ -135,7 +135,6 @@ class ArticleBuilder:
             key,
             title,
             text,
-            language="",
             max_sentences=self._config.summary_sentences,
             max_chars=self._config.summary_chars,
         )

@@ -55,14 +55,17 @@ def _bom(body: bytes) -> str | None:
     return next((name for mark, name in _BOMS if body.startswith(mark)), None)
 
 
-def document_charset(body: bytes, content_type: str = "") -> str:
-    """The codec that reads this document: BOM, then HTTP charset, then XML declaration, else UTF-8."""
-    if (found := _bom(body)) is not None:
+def named_charset(body: bytes, content_type: str = "") -> str | None:
+    """The codec the document or its server names: BOM, then HTTP charset, then XML declaration; None if none."""
+    if (found := _bom(body) or header_charset(content_type)) is not None:
         return found
-    if (header := header_charset(content_type)) is not None:
-        return header
     declared = _DECLARATION.match(body)
-    return (codec(declared.group(1).decode("ascii")) if declared else None) or "utf-8"
+    return codec(declared.group(1).decode("ascii")) if declared else None
+
+
+def document_charset(body: bytes, content_type: str = "") -> str:
+    """The codec that reads this document: the one it names, else UTF-8 (XML's default)."""
+    return named_charset(body, content_type) or "utf-8"
 
 
 def decode_document(body: bytes, content_type: str = "") -> str:
@@ -79,9 +82,7 @@ def guessed_utf8(body: bytes, content_type: str = "") -> bytes:
     server names still decides (bad bytes become U+FFFD: what can be kept is kept); with none named, the bytes are
     read in charset-normalizer's best guess (an undeclared Shift_JIS or KOI8-R feed), windows-1252 when the guess
     is UTF-8 or leaves C1 controls (curly quotes in a "UTF-8" file)."""
-    named = _bom(body) or header_charset(content_type)
-    if named is None and (declared := _DECLARATION.match(body)) is not None:
-        named = codec(declared.group(1).decode("ascii"))
+    named = named_charset(body, content_type)
     if named is not None:
         text = body.decode(named, errors="replace")
     else:

@@ -34,7 +34,8 @@ from bot.summarize import iter_sentences
 log = logging.getLogger(__name__)
 
 _SUMMARY_PROMPT = (
-    "Summarize the news article below in at most {sentences} short sentences and {chars} characters{language}. "
+    "Summarize the news article below in at most {sentences} short sentences and {chars} characters, in its own "
+    "language. "
     "Use only facts stated in the article: keep every name, number and quotation exactly as written there. "
     "Answer with the summary only, no preamble."
 )
@@ -124,16 +125,13 @@ class LLMSummarizer:
         self._cache: OrderedDict[tuple[str, str], str | None] = OrderedDict()
         self._cooldown_until = 0.0  # after a 429: no requests until then (Retry-After, else 30 s)
 
-    async def summarize(
-        self, key: str, title: str, article: str, *, language: str, max_sentences: int, max_chars: int
-    ) -> str | None:
-        """A grounded abstractive summary of `article`, or None (the caller keeps its extractive one)."""
-        cache_key = (key, "summary:" + language)
+    async def summarize(self, key: str, title: str, article: str, *, max_sentences: int, max_chars: int) -> str | None:
+        """A grounded abstractive summary of `article`, in the article's language (translation is separate, per
+        subscription), or None: the caller keeps its extractive one."""
+        cache_key = (key, "summary")
         if cache_key in self._cache:
-            self._cache.move_to_end(cache_key)
-            return self._cache[cache_key]
-        into = f", in {language}" if language else ""
-        prompt = _SUMMARY_PROMPT.format(sentences=max_sentences, chars=max_chars, language=into)
+            return self._recall(cache_key)
+        prompt = _SUMMARY_PROMPT.format(sentences=max_sentences, chars=max_chars)
         text = f"{title}\n\n{article[: self._config.max_input_chars]}"
         answer = await self._ask(prompt, text)
         result = None
@@ -149,8 +147,7 @@ class LLMSummarizer:
         """`summary` in `language`, or None (the caller posts it untranslated)."""
         cache_key = (key, "translate:" + language)
         if cache_key in self._cache:
-            self._cache.move_to_end(cache_key)
-            return self._cache[cache_key]
+            return self._recall(cache_key)
         answer = await self._ask(_TRANSLATE_PROMPT.format(language=language), summary)
         result = grounded_translation(answer, summary, language) if answer is not None else None
         if answer is not None and result is None:
@@ -159,6 +156,10 @@ class LLMSummarizer:
         result = cut(result, max_chars) if result else None
         self._remember(cache_key, result)
         return result
+
+    def _recall(self, key: tuple[str, str]) -> str | None:
+        self._cache.move_to_end(key)
+        return self._cache[key]
 
     def _remember(self, key: tuple[str, str], value: str | None) -> None:
         self._cache[key] = value

@@ -106,7 +106,7 @@ async def llm(model: FakeModel, monkeypatch: pytest.MonkeyPatch) -> AsyncIterato
 
 
 async def _summary(llm: LLMSummarizer, key: str = "story-1") -> str | None:
-    return await llm.summarize(key, "Council buys buses", ARTICLE, language="", max_sentences=3, max_chars=500)
+    return await llm.summarize(key, "Council buys buses", ARTICLE, max_sentences=3, max_chars=500)
 
 
 def _count(metrics: Metrics, outcome: str) -> float:
@@ -171,7 +171,7 @@ async def test_an_unreachable_endpoint_falls_back(monkeypatch: pytest.MonkeyPatc
     section = SummariesSection(provider="openai-compatible", base_url="http://127.0.0.1:9/v1", model="m", timeout=2)
     async with aiohttp.ClientSession() as session:
         client = LLMSummarizer(session, section, "", metrics)
-        assert await client.summarize("k", "t", ARTICLE, language="", max_sentences=3, max_chars=500) is None
+        assert await client.summarize("k", "t", ARTICLE, max_sentences=3, max_chars=500) is None
     assert _count(metrics, "unreachable") == 1
 
 
