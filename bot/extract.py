@@ -8,6 +8,7 @@ page names no social image. A last pass drops the editor/credit/newsletter lines
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 from dataclasses import dataclass
@@ -93,12 +94,25 @@ def _json_ld_published(doc: Any) -> str | None:
     return None
 
 
-def _meta(doc: Any, *names: str) -> str | None:
+def _meta_tags(doc: Any) -> dict[str, str]:
+    """Each ``<meta property|name|itemprop=… content=…>`` of the page, first non-empty one per key, in one pass."""
+    tags: dict[str, str] = {}
+    for element in doc.iter("meta"):
+        content = (element.get("content") or "").strip()
+        if not content:
+            continue
+        for attr in ("property", "name", "itemprop"):
+            key = element.get(attr)
+            if key:
+                tags.setdefault(f"{attr}={key}", content)
+    return tags
+
+
+def _meta(tags: dict[str, str], *names: str) -> str | None:
     for name in names:
         for attr in ("property", "name", "itemprop"):
-            found = doc.xpath(f'//meta[@{attr}="{name}"]/@content')
-            if found and found[0].strip():
-                return str(found[0]).strip()
+            if found := tags.get(f"{attr}={name}"):
+                return found
     return None
 
 
@@ -127,9 +141,21 @@ def _content_image(doc: Any, url: str) -> str | None:
 # benchmark's 118 pages the project had not seen, precision scored 0.967 and balanced 0.959 (issue #14), and for
 # a news bot precision is the side to err on (a caption or byline kept at the top becomes the summary's first
 # sentence; a paragraph lost at the end costs nothing). Precision needs the fallbacks: with fast=True it returned
-# nothing on 3 of the 63 dev pages (F1 0.92). It costs ~20% more time per page than balanced.
+# nothing on 3 of the 63 dev pages (F1 0.92); see `_DOUBTFUL_CHARS` for when they run.
 Mode = Literal["balanced", "precision", "recall"]
 MODE: Mode = "precision"
+
+# When trafilatura's own extractor is trusted without asking its fallbacks (readability, then jusText). Read from
+# trafilatura's comparison rules (`trafilatura.external.compare_extraction`): readability replaces the own text only
+# when it is empty, when readability's is over twice as long, or when the own body has no paragraph text or more
+# tables than paragraphs; jusText is tried only when the text is under MIN_EXTRACTED_SIZE (250) or the body still
+# holds page furniture (SANITIZED_XPATH). So a fast result that is long, made of paragraphs and clean is what the
+# comparison would keep unless readability finds twice as much. On the 63 dev pages readability never came within
+# 1.2x of a text of 260 characters or more; every page where the fallbacks changed the result had under 250. The
+# threshold is 4x trafilatura's own minimum, far from that edge on purpose: it is not fitted to the dev pages,
+# and the full comparison still runs on one page in seven there. It keeps the shipped mode's output on every dev
+# page and removes ~7 ms of the fallbacks from the others.
+_DOUBTFUL_CHARS = 1000
 
 
 def extract(html: str | bytes, url: str, mode: Mode = MODE) -> Extracted | None:
@@ -139,57 +165,134 @@ def extract(html: str | bytes, url: str, mode: Mode = MODE) -> Extracted | None:
     html = html[:_MAX_HTML]
     if not html.strip():
         return None
-    # One parse with trafilatura's own loader (its settings matter for recall). Our metadata is read first,
-    # because trafilatura prunes the tree it is given.
+    # One parse with trafilatura's own loader (its settings matter for recall). trafilatura extracts from its own
+    # copy of the tree; the metadata is read from this one afterwards.
     # Imported here: trafilatura and its helpers weigh ~10 MB, needed only in the processes that extract pages.
-    import trafilatura
     from trafilatura.utils import load_html
 
     doc = load_html(html)
     if doc is None:
         return None
+    data = _text(doc, url, mode)
+    if data is None:
+        return None
+    tags = _meta_tags(doc)
     published_raw = (
-        _meta(doc, "article:published_time", "datePublished", "og:published_time", "pubdate", "publishdate", "date")
+        _meta(tags, "article:published_time", "datePublished", "og:published_time", "pubdate", "publishdate", "date")
         or _json_ld_published(doc)
         or next(iter(doc.xpath("//time/@datetime")), None)
     )
-    image = _meta(doc, "og:image", "og:image:url", "twitter:image", "twitter:image:src")
+    image = _meta(tags, "og:image", "og:image:url", "twitter:image", "twitter:image:src")
     image = urljoin(url, image) if image else _content_image(doc, url)
-    og_title = _meta(doc, "og:title")
+    og_title = _meta(tags, "og:title")
     lang = (doc.get("lang") or "").split("-")[0].strip().lower() or None
-    data = _bare(trafilatura, doc, url, mode)
-    title = data.get("title") or og_title
-    text = clean_text(data.get("text") or "", title)
+    meta = page_metadata(doc, url, need_date=_parse_time(published_raw) is None)
+    title = meta.title or og_title
+    text = clean_text(data.text or "", title)
     if len(text) < _MIN_TEXT:
         return None
-    published = _parse_time(published_raw) or _parse_time(data.get("date"))
-    lang = lang or (data.get("language") or None)
     return Extracted(
         text=text,
         title=title or None,
-        author=data.get("author") or None,
-        published=published,
+        author=meta.author or None,
+        published=_parse_time(published_raw) or _parse_time(meta.date),
         language=lang,
-        site_name=data.get("sitename") or None,
+        site_name=meta.sitename or None,
         image=image if image and image.startswith(("http://", "https://")) else None,
     )
 
 
-def _bare(trafilatura: Any, doc: Any, url: str, mode: Mode) -> dict[str, Any]:
-    # fast=True skips trafilatura's fallback extractors: same F1 in balanced and recall modes on the dev pages,
-    # ~30% less time; precision mode needs them (see MODE).
-    result = trafilatura.bare_extraction(
-        doc,
-        url=url,
-        include_comments=False,
-        include_tables=False,
-        with_metadata=True,
-        fast=mode != "precision",
-        favor_precision=mode == "precision",
-        favor_recall=mode == "recall",
+def _text(doc: Any, url: str, mode: Mode) -> Any:
+    """trafilatura's main text (a ``Document`` with ``.text`` and ``.body``), or None.
+
+    fast=True skips trafilatura's fallback extractors: same F1 in balanced and recall modes on the dev pages, ~30%
+    less time. Precision mode runs them only on a doubtful result (see `_DOUBTFUL_CHARS`).
+    """
+    import trafilatura
+
+    def run(fast: bool) -> Any:
+        return trafilatura.bare_extraction(
+            doc,
+            url=url,
+            include_comments=False,
+            include_tables=False,
+            with_metadata=False,  # read by `page_metadata`, without the categories, tags and licence
+            fast=fast,
+            favor_precision=mode == "precision",
+            favor_recall=mode == "recall",
+        )
+
+    result = run(fast=True)
+    if mode == "precision" and _doubtful(result):
+        result = run(fast=False)
+    return result
+
+
+def _doubtful(result: Any) -> bool:
+    """Whether trafilatura's fallbacks could change this fast result (their rules, `_DOUBTFUL_CHARS`)."""
+    from trafilatura.external import SANITIZED_XPATH
+
+    if result is None or len(result.text or "") < _DOUBTFUL_CHARS:
+        return True
+    body = result.body
+    if not body.xpath(".//p//text()") or len(body.findall(".//table")) > len(body.findall(".//p")):
+        return True
+    return bool(body.xpath(SANITIZED_XPATH))
+
+
+@dataclass(frozen=True, slots=True)
+class PageMetadata:
+    title: str | None
+    author: str | None
+    sitename: str | None
+    date: str | None  # trafilatura's day, "YYYY-MM-DD"
+
+
+def page_metadata(doc: Any, url: str, *, need_date: bool = True) -> PageMetadata:
+    """Title, author, site name and (when asked) day of a page, by trafilatura's own rules.
+
+    The same steps, in the same order, as ``trafilatura.metadata.extract_metadata``, less what a post never shows
+    (categories, tags, licence: a third of that function's time) and the date search when the page's own markup
+    already gave a full timestamp. Destructive: the author search prunes `doc`, so this reads it last.
+    """
+    from htmldate import find_date
+    from trafilatura.htmlprocessing import prune_unwanted_nodes
+    from trafilatura.metadata import (
+        AUTHOR_DISCARD_XPATHS,
+        AUTHOR_XPATHS,
+        META_URL,
+        examine_meta,
+        extract_meta_json,
+        extract_metainfo,
+        extract_sitename,
+        extract_title,
+        extract_url,
+        normalize_authors,
     )
-    data = result.as_dict() if result is not None and hasattr(result, "as_dict") else (result or {})
-    return dict(data)
+    from trafilatura.settings import set_date_params
+
+    found = examine_meta(doc)
+    if found.author and " " not in found.author:
+        found.author = None
+    with contextlib.suppress(Exception):  # trafilatura's JSON-LD reader has its own bugs; the page still posts
+        found = extract_meta_json(doc, found)
+    found.title = found.title or extract_title(doc)
+    found.url = found.url or extract_url(doc, url)
+    if need_date:
+        found.date = find_date(doc, **{**set_date_params(True), "url": found.url})
+    if not found.sitename:
+        found.sitename = extract_sitename(doc)
+    if found.sitename:
+        found.sitename = found.sitename.lstrip("@")
+        if found.sitename and "." not in found.sitename and not found.sitename[0].isupper():
+            found.sitename = found.sitename.title()
+    elif found.url and (match := META_URL.match(found.url)):
+        found.sitename = match[1]
+    if not found.author:  # last: it prunes the tree in place (trafilatura prunes a deep copy)
+        author = extract_metainfo(prune_unwanted_nodes(doc, AUTHOR_DISCARD_XPATHS), AUTHOR_XPATHS, len_limit=120)
+        found.author = normalize_authors(None, author) if author else None
+    found.clean_and_trim()
+    return PageMetadata(title=found.title, author=found.author, sitename=found.sitename, date=found.date)
 
 
 def _decode(raw: bytes) -> str:
