@@ -42,6 +42,7 @@ _BOILERPLATE = re.compile(
     r"|(?:sign up|subscribe)\b.{0,160}(?:newsletter|inbox|updates)\.?"
     r"|share (?:this|on)\b.{0,60}|follow us\b.{0,80}|click here\b.{0,120}"
     r"|(?:we use|this (?:site|website) uses) cookies\b.{0,200}"
+    r"|this (?:copy|article|content) is for your personal,? non-?commercial use only\b.{0,300}"
     r")$",
     re.IGNORECASE,
 )
@@ -156,6 +157,7 @@ MODE: Mode = "precision"
 # and the full comparison still runs on one page in seven there. It keeps the shipped mode's output on every dev
 # page and removes ~7 ms of the fallbacks from the others.
 _DOUBTFUL_CHARS = 1000
+_SHORT_CHARS = 500  # 2x MIN_EXTRACTED_SIZE: under it, even the fallbacks found no article (see `_text`)
 
 
 def extract(html: str | bytes, url: str, mode: Mode = MODE) -> Extracted | None:
@@ -210,7 +212,7 @@ def _text(doc: Any, url: str, mode: Mode) -> Any:
     """
     import trafilatura
 
-    def run(fast: bool) -> Any:
+    def run(fast: bool, focus: Mode = mode) -> Any:
         return trafilatura.bare_extraction(
             doc,
             url=url,
@@ -218,21 +220,37 @@ def _text(doc: Any, url: str, mode: Mode) -> Any:
             include_tables=False,
             with_metadata=False,  # read by `page_metadata`, without the categories, tags and licence
             fast=fast,
-            favor_precision=mode == "precision",
-            favor_recall=mode == "recall",
+            favor_precision=focus == "precision",
+            favor_recall=focus == "recall",
         )
 
     result = run(fast=True)
-    if mode == "precision" and _doubtful(result):
-        result = run(fast=False)
+    if mode != "precision" or not _doubtful(result):
+        return result
+    result = run(fast=False)
+    if _length(result) < _SHORT_CHARS:
+        # Precision's one failure that its fallbacks share: pruning the container of the whole article (a class
+        # its rules read as furniture), leaving a notice or a teaser. Balanced mode's reading wins then, if it is
+        # over twice as long: trafilatura's own escalation idea (it retries short balanced results in recall mode)
+        # and its own "twice as long" rule for preferring readability. On the dev pages it changed one page of 63
+        # (a 260-character reprint notice instead of a 3,100-character article: F1 0.959 → 0.974 with the notice
+        # line dropped by `clean_text`). One page cannot be cross-validated: this is a safety net for a failure
+        # class (a post whose summary is a copyright notice), not a fitted score.
+        broader = run(fast=True, focus="balanced")
+        if _length(broader) > 2 * _length(result):
+            result = broader
     return result
+
+
+def _length(result: Any) -> int:
+    return len(result.text or "") if result is not None else 0
 
 
 def _doubtful(result: Any) -> bool:
     """Whether trafilatura's fallbacks could change this fast result (their rules, `_DOUBTFUL_CHARS`)."""
     from trafilatura.external import SANITIZED_XPATH
 
-    if result is None or len(result.text or "") < _DOUBTFUL_CHARS:
+    if _length(result) < _DOUBTFUL_CHARS:
         return True
     body = result.body
     if not body.xpath(".//p//text()") or len(body.findall(".//table")) > len(body.findall(".//p")):

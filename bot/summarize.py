@@ -87,7 +87,8 @@ _CLOSERS = "\"'”’»)]」』）"
 _FURNITURE = re.compile(
     r"(click here|sign up (for|to)|subscribe (to|now|for)|our newsletter|uses? cookies|all rights reserved|"
     r"read more\b|follow us\b|share this\b|^\W*advertisement\b|^\W*(photo|image|video|credit)s?\s*:|"
-    r"scroll down for|\(getty images\)|^\W*copyright\b|fetching more content|quick links)",
+    r"scroll down for|for your personal,? non-?commercial use|to order (?:presentation-ready )?copies|"
+    r"\(getty images\)|^\W*copyright\b|fetching more content|quick links)",
     re.IGNORECASE,
 )
 

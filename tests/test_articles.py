@@ -98,6 +98,33 @@ def test_precision_asks_trafilatura_fallbacks_when_its_own_result_is_doubtful() 
     assert page is not None and page.text.count(_PARA.strip()) == 8
 
 
+_STORY = (
+    "The harbour council voted on Tuesday to rebuild the old ferry pier after a winter of storms damaged its pilings.",
+    "Work will start in March, and the crews expect to finish before the summer season brings the tourist boats back.",
+    "The mayor said the budget had been set aside years ago, when the first cracks appeared in the concrete.",
+    "Residents who spoke at the session asked for a covered waiting area and better lighting on the approach road.",
+    "A temporary landing will serve the island ferry while the work goes on, at the cost of a longer walk.",
+)
+_NOTICE = "This copy is for your personal, non-commercial use only. To order copies, use the reprints page."
+# The article's container is one precision's rules prune (class "link"), and it is hidden from readability too
+# (aria-hidden): precision and its fallbacks keep only the reprint notice; balanced mode reads the article.
+_PRUNED_ARTICLE = (
+    f"<html><body><article><p>{_NOTICE}</p><div class='link'><div aria-hidden='true'>"
+    + "".join(f"<p>{line}</p>" for line in _STORY)
+    + "</div></div></article></body></html>"
+)
+
+
+def test_precision_that_lost_the_article_gives_way_to_balanced() -> None:
+    import trafilatura
+
+    result = trafilatura.bare_extraction(_PRUNED_ARTICLE, include_comments=False, fast=False, favor_precision=True)
+    assert result is not None and result.text.strip() == _NOTICE  # what precision alone would post
+    page = extract(_PRUNED_ARTICLE, "https://s.test/a", mode="precision")
+    assert page is not None and all(line in page.text for line in _STORY)
+    assert summarize(page.text).startswith("The harbour council voted")  # the notice is furniture
+
+
 async def test_page_metadata_is_trafilaturas_for_the_fields_a_post_shows() -> None:
     """`page_metadata` repeats trafilatura's own metadata steps, less categories, tags and licence."""
     from trafilatura.metadata import extract_metadata
