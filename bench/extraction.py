@@ -105,7 +105,7 @@ def cross_validate(per_page: dict[str, list[tuple[float, float]]], folds: int = 
 
 
 def _cross_validate(per_page: dict[str, list[tuple[float, float]]], folds: int, seed: int) -> None:
-    """Method selection by k-fold cross-validation over pages (newsbot's modes, trafilatura's own), each one's spread."""
+    """Method selection by k-fold cross-validation over pages (newsbot's modes, trafilatura's own), and spreads."""
     count = len(next(iter(per_page.values())))
     order = list(range(count))
     random.Random(seed).shuffle(order)
