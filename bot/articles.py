@@ -15,7 +15,7 @@ from collections.abc import Sequence
 
 from bot.config import ArticlesSection
 from bot.decide import NewArticle
-from bot.extract import Extracted, extract
+from bot.extract import Extracted, Field, Mode, extract
 from bot.fetch import PAGE_ACCEPT, Fetcher, FetchError
 from bot.llm import LLMSummarizer
 from bot.models import Article
@@ -38,6 +38,11 @@ def headline(text: str, limit: int = 120) -> str:
     return cut(first.text, limit) if first is not None else ""
 
 
+def _extract(html: bytes, url: str, mode: Mode, known: frozenset[Field]) -> Extracted | None:
+    """`extract` with positional arguments only: what the worker pool sends to another process."""
+    return extract(html, url, mode, known=known)
+
+
 class ArticleBuilder:
     def __init__(
         self,
@@ -52,32 +57,39 @@ class ArticleBuilder:
         self._fetcher = fetcher  # `page` always works (`/news summarize`); `build` uses it only with fetch_pages
         self._config = config
         self._workers = workers  # extraction is tens of ms of CPU per page: never on the event loop
-        self._pages: OrderedDict[str, asyncio.Future[Extracted | None]] = OrderedDict()
+        # Per URL: the extraction, and the fields it was told not to read (`extract(known=…)`).
+        self._pages: OrderedDict[str, tuple[asyncio.Future[Extracted | None], frozenset[Field]]] = OrderedDict()
         self._cache_size = cache_size
 
-    async def page(self, url: str) -> Extracted | None:
-        """The extracted article at `url`, fetched once for every caller that asks while it is remembered."""
+    async def page(self, url: str, known: frozenset[Field] = frozenset()) -> Extracted | None:
+        """The extracted article at `url`, fetched once however many feeds carry it. `known`: the fields the caller
+        already has, not read from the page (a cached result read with fewer skipped fields serves any caller; one
+        that skipped a field this caller needs is fetched again, rare: the same link in two feeds, one missing it).
+        """
         if self._fetcher is None:
             return None
         key = normalize_url(url)
-        future = self._pages.get(key)
-        if future is None:
-            future = asyncio.get_running_loop().create_future()
-            self._pages[key] = future
+        cached = self._pages.get(key)
+        if cached is None or not cached[1] <= known:
+            future: asyncio.Future[Extracted | None] = asyncio.get_running_loop().create_future()
+            self._pages[key] = (future, known)
+            self._pages.move_to_end(key)
             while len(self._pages) > self._cache_size:
                 self._pages.popitem(last=False)
             try:
-                future.set_result(await self._fetch_page(url))
+                future.set_result(await self._fetch_page(url, known))
             except BaseException as exc:
-                self._pages.pop(key, None)
+                if self._pages.get(key, (None,))[0] is future:
+                    self._pages.pop(key, None)
                 future.set_exception(exc)
                 future.exception()  # mark retrieved: other waiters see it, nobody gets "never retrieved"
                 raise
         else:
+            future = cached[0]
             self._pages.move_to_end(key)
         return await asyncio.shield(future)
 
-    async def _fetch_page(self, url: str) -> Extracted | None:
+    async def _fetch_page(self, url: str, known: frozenset[Field]) -> Extracted | None:
         assert self._fetcher is not None
         try:
             result = await self._fetcher.get(url, accept=PAGE_ACCEPT)
@@ -88,7 +100,7 @@ class ArticleBuilder:
             log.info("article page %s not used: %s is not HTML", url, result.content_type or "unknown type")
             return None
         try:
-            return await self._workers.run(extract, result.body, result.url, self._config.extraction)
+            return await self._workers.run(_extract, result.body, result.url, self._config.extraction, known)
         except Exception:
             log.exception("extracting %s failed", url)
             return None
@@ -99,7 +111,14 @@ class ArticleBuilder:
     async def build(self, feed_id: int, source: str, item: NewArticle) -> Article:
         entry = item.entry
         wanted = self._config.fetch_pages and item.deliver_to and entry.link
-        page = await self.page(entry.link) if wanted and entry.link else None
+        given: dict[Field, object] = {
+            "title": entry.title,
+            "author": entry.author,
+            "published": entry.published,
+            "site_name": source,
+        }
+        known = frozenset(field for field, value in given.items() if value)
+        page = await self.page(entry.link, known) if wanted and entry.link else None
         use_page = page is not None and len(page.text) >= max(_MIN_PAGE_TEXT, len(item.text) // 2)
         body = page.text if use_page and page else item.text
         # Only posts need the real summary; a backlog item (recorded, never posted) keeps a cheap cut of its text
