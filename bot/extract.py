@@ -200,10 +200,12 @@ def extract(
     og_title = _meta(tags, "og:title")
     lang = (doc.get("lang") or "").split("-")[0].strip().lower() or None
     need_date = "published" not in known and _parse_time(published_raw) is None
+    meta = PageMetadata(title=None, author=None, sitename=None, date=None)
     if need_date or not {"title", "author", "site_name"} <= known:
-        meta = page_metadata(doc, url, need_date=need_date, need_author="author" not in known)
-    else:
-        meta = PageMetadata(title=None, author=None, sitename=None, date=None)
+        # trafilatura's metadata readers raise these on some malformed pages (its own extract then drops the page);
+        # the article text is worth posting without them.
+        with contextlib.suppress(TypeError, ValueError):
+            meta = page_metadata(doc, url, need_date=need_date, need_author="author" not in known)
     title = meta.title or og_title
     text = clean_text(data.text or "", title)
     if len(text) < _MIN_TEXT:
