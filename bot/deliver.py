@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import hashlib
 import logging
 import time
 from collections import defaultdict
@@ -127,9 +128,14 @@ class Deliverer:
         article, language = delivery.article, delivery.language or self._language
         if self._translator is None or not language or not article.summary:
             return article
-        text = await self._translator.translate(
-            article.story_key or str(delivery.id), article.summary, language, max_chars=self._summary_chars
-        )
+        source = hashlib.sha256(article.summary.encode()).hexdigest()
+        text = await self._store.translation(source, language)
+        if text is None:
+            text = await self._translator.translate(
+                article.story_key or str(delivery.id), article.summary, language, max_chars=self._summary_chars
+            )
+            if text:
+                await self._store.save_translation(source, language, text, self._clock())
         return dataclasses.replace(article, summary=text) if text else article
 
     def _count(self, result: str) -> None:

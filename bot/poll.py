@@ -257,7 +257,9 @@ class Poller:
         if now - self._last_prune < every:
             return 0
         self._last_prune = now
-        pruned = await self._store.prune_bodies(now - self._config.articles.retention_days * 86_400)
+        before = now - self._config.articles.retention_days * 86_400
+        pruned = await self._store.prune_bodies(before)
+        await self._store.prune_translations(before)
         if pruned:
             log.info("pruned the text of %d old articles", pruned)
         return pruned

@@ -7,6 +7,7 @@ server errors, garbage JSON. In every failure the post goes out with the extract
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import logging
 import time
@@ -260,6 +261,38 @@ async def test_posts_carry_the_llm_summary_and_fall_back_when_it_fails(
         # The summary is the model's (GOOD), translated for this subscription: German text, same numbers.
         assert sink.posts[2][1].description == GERMAN
         assert sub.id == view.subscription.id
+
+
+async def test_a_translation_is_asked_for_once_across_restarts_and_channels(
+    make_config: Callable[..., Config], clock: FakeClock, site: Site, model: FakeModel
+) -> None:
+    """A translated summary is stored with its source text's digest: the bot restarted (its memory cache gone)
+    and a second channel wanting the same summary in the same language get it from the database, not the model."""
+    config = make_config(
+        articles={"fetch_pages": False},
+        summaries={"provider": "openai-compatible", "base_url": model.base, "model": "m", "language": "de"},
+    )
+    item = {"title": "Council buys buses", "link": "http://example.test/1", "description": ARTICLE}
+    site.set("/feed.xml", rss([item]))
+
+    def translations() -> int:
+        return sum(str(r["messages"][0]["content"]).startswith("Translate") for r in model.requests)  # type: ignore[index]
+
+    async with open_services(config, clock=clock, resolver=NO_DNS) as services:
+        sink = RecordingSink()
+        await follow(services, site.url("/feed.xml"), channel=1)
+        await poll_and_deliver(services, sink)
+        assert [p.description for _, p in sink.posts] == [GERMAN] and translations() == 1
+    async with open_services(config, clock=clock, resolver=NO_DNS) as services:  # a restart: memory is empty
+        sink = RecordingSink()
+        await follow(services, site.url("/feed.xml"), channel=2)  # its backfill posts the stored article again
+        await poll_and_deliver(services, sink)
+        assert [p.description for _, p in sink.posts] == [GERMAN]
+        assert translations() == 1  # from the database
+        clock.advance(400 * 86_400)
+        await services.poller().prune(every=0)
+        source = hashlib.sha256(GOOD.encode()).hexdigest()
+        assert await services.store.translation(source, "de") is None  # forgotten past the retention
 
 
 async def test_a_language_needs_a_model_and_a_real_language_tag(

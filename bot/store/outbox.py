@@ -109,3 +109,23 @@ class OutboxStore(StoreBase):
     async def watch_feeds(self, callback: Callable[[], None]) -> None:
         """`callback()` whenever any process made a feed due now (a follow in another shard's process)."""
         await self._db.listen(POLL_CHANNEL, lambda _payload: callback())
+
+    # ----- translated summaries (a cache the deliverer keeps so a restart or another process does not pay twice)
+
+    async def translation(self, source: str, language: str) -> str | None:
+        """The stored translation of the text whose digest is `source` into `language`, if any."""
+        rows = await self._db.fetch(
+            "SELECT text FROM translations WHERE source = ? AND language = ?", (source, language)
+        )
+        return str(rows[0]["text"]) if rows else None
+
+    async def save_translation(self, source: str, language: str, text: str, now: float) -> None:
+        await self._db.execute(
+            "INSERT INTO translations (source, language, text, created) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT (source, language) DO NOTHING",
+            (source, language, text, now),
+        )
+
+    async def prune_translations(self, before: float) -> int:
+        """Forget translations made before `before` (the articles they were for are past their retention)."""
+        return await self._db.execute("DELETE FROM translations WHERE created < ?", (before,))

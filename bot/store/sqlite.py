@@ -125,6 +125,18 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE subscriptions ADD COLUMN language TEXT NOT NULL DEFAULT '';
     """,
+    # 6: translated summaries by the translated text's digest and language, so neither a restart nor another
+    # process asks the model twice for the same one (a cache: `newsbot migrate` does not copy it)
+    """
+    CREATE TABLE translations (
+        source TEXT NOT NULL,
+        language TEXT NOT NULL,
+        text TEXT NOT NULL,
+        created REAL NOT NULL,
+        PRIMARY KEY (source, language)
+    );
+    CREATE INDEX translations_created ON translations(created);
+    """,
 )
 
 
