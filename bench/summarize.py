@@ -57,17 +57,14 @@ def visible_text(html: bytes, url: str) -> str:
     return lxml.html.document_fromstring(html).text_content()
 
 
-def timed(fn: Callable[[bytes, str], str], pages: list[tuple[bytes, str]], repeat: int) -> list[list[float]]:
-    """Per-page milliseconds of each pass."""
-    passes = []
-    for _ in range(repeat):
-        out = []
-        for html, url in pages:
-            t0 = time.perf_counter()
-            fn(html, url)
-            out.append((time.perf_counter() - t0) * 1000)
-        passes.append(out)
-    return passes
+def timed(fn: Callable[[bytes, str], str], pages: list[tuple[bytes, str]]) -> list[float]:
+    """Per-page milliseconds of one pass."""
+    out = []
+    for html, url in pages:
+        t0 = time.perf_counter()
+        fn(html, url)
+        out.append((time.perf_counter() - t0) * 1000)
+    return out
 
 
 def main() -> None:
@@ -98,7 +95,7 @@ def main() -> None:
     passes: dict[str, list[list[float]]] = {name: [] for name, _ in methods}
     for _ in range(args.repeat):
         for name, fn in methods:
-            passes[name].append(timed(fn, pages, 1)[0])
+            passes[name].append(timed(fn, pages))
     for name, _ in methods:
         rates = sorted(len(pages) / (sum(ms) / 1000) for ms in passes[name])
         ms = sorted(m for one in passes[name] for m in one)
