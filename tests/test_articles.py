@@ -128,6 +128,38 @@ def test_precision_that_lost_the_article_gives_way_to_balanced() -> None:
     assert summarize(page.text).startswith("The harbour council voted")  # the notice is furniture
 
 
+# A whole article inside one <form> (ASP.NET WebForms pages), beside a search form: the elements lxml.html gives
+# its own form classes, and the layout trafilatura's form rule exists for.
+_FORM_PAGE = (
+    "<html><body><form id='aspnetForm' action='/'><div class='story'>"
+    + "".join(f"<p>{line}</p>" for line in _STORY)
+    + "<label for='q'>Search</label><input id='q' name='q'><select name='s'><option>All</option></select>"
+    + "<textarea name='c'>Your comment</textarea></div></form>"
+    + "<form action='/search'><input name='q'><button>Go</button></form></body></html>"
+)
+
+
+async def test_fast_element_lookup_reads_pages_exactly_as_lxml_html_does() -> None:
+    import lxml.html
+
+    from bot.extract import _loader, _text
+
+    stock = lxml.html.HTMLParser(
+        collect_ids=False, default_doctype=False, encoding="utf-8", remove_comments=True, remove_pis=True
+    )
+    pages = [(_FORM_PAGE, "https://s.test/a"), (_PRUNED_ARTICLE, "https://s.test/b")]
+    pages += [(html.decode(), url) for html, url in [await demo_page("ferry-electric")]]
+    for html, url in pages:
+        fast_doc = _loader()(html)
+        assert type(fast_doc.find(".//form")) is lxml.html.HtmlElement or fast_doc.find(".//form") is None
+        stock_doc = lxml.html.fromstring(html, parser=stock)
+        for mode in ("precision", "balanced"):
+            fast, slow = _text(fast_doc, url, mode), _text(stock_doc, url, mode)
+            assert fast.text == slow.text and fast.text
+    page = extract(_FORM_PAGE, "https://s.test/a")
+    assert page is not None and all(line in page.text for line in _STORY)
+
+
 async def test_page_metadata_is_trafilaturas_for_the_fields_a_post_shows() -> None:
     """`page_metadata` repeats trafilatura's own metadata steps, less categories, tags and licence."""
     from trafilatura.metadata import extract_metadata
