@@ -2,6 +2,8 @@
 
 from datetime import UTC, datetime
 
+import pytest
+
 from bot.demo import build_site, serve
 from bot.extract import extract
 from bot.summarize import split_sentences, summarize
@@ -212,6 +214,38 @@ def test_summary_is_two_or_three_whole_sentences_of_the_article() -> None:
         assert s.text in TEXT  # extractive: nothing invented
     assert summary.startswith("The city council approved")
     assert "newsletter" not in summary
+
+
+_QUOTED_LEAD = (
+    "The harbour council approved a budget of 4.5 million for the old ferry pier on Tuesday evening.",
+    "“We have waited ten years for this day, and the town deserves every plank of it,” one resident said.",
+    "Work on the pier will start in March and should be finished before the summer tourist season opens.",
+    "The budget also pays for a covered waiting area, new lighting on the approach road and two ramps for the buses.",
+)
+
+
+@pytest.mark.parametrize(
+    ("lead", "weight", "chosen"),
+    [
+        (_QUOTED_LEAD, 0.5, (0, 2, 3)),  # the quotation says least on its own: the fourth fact replaces it
+        (_QUOTED_LEAD, 1.0, (0, 1, 2)),  # without the weight, position alone decides
+        (
+            (
+                _QUOTED_LEAD[0],
+                "„Wir haben zehn Jahre auf diesen Tag gewartet, und die Stadt verdient jede Planke“, sagte eine Frau.",
+                *_QUOTED_LEAD[2:],
+            ),
+            0.5,
+            (0, 2, 3),
+        ),
+        ((_QUOTED_LEAD[1], _QUOTED_LEAD[1].replace("day", "week")), 0.5, (0,)),  # all quotes: still a summary
+    ],
+)
+def test_a_sentence_opening_with_a_quotation_weighs_half(
+    lead: tuple[str, ...], weight: float, chosen: tuple[int, ...]
+) -> None:
+    summary = summarize(" ".join(lead), quote_weight=weight)
+    assert summary == " ".join(lead[i] for i in chosen)
 
 
 def test_quotes_are_never_split_and_budget_is_respected() -> None:
