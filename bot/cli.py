@@ -117,6 +117,7 @@ async def _dry_run(config: Config, *, once: bool) -> int:
     if not config.feeds:
         log.warning("no [[feeds]] in the config: nothing to poll (add one, or try `newsbot demo`)")
     async with open_services(config) as services:
+        await services.store.claim_shards(None)  # it marks posts sent: never beside a bot posting them for real
         await services.app.sync_config_feeds()
         tune_process()
         if once:

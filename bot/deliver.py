@@ -85,7 +85,9 @@ class Deliverer:
         self.wake = asyncio.Event()  # set by the poller when it queued something
 
     async def run_once(self, limit: int = 200) -> int:
-        """Send what is due now; returns how many posts went out."""
+        """Send what is due now; returns how many posts went out (none while this process lost its shard claim)."""
+        if not self._store.may_post:
+            return 0
         pending = await self._store.pending_deliveries(self._clock(), limit, shards=self._shards)
         by_channel: dict[int, list[Delivery]] = defaultdict(list)
         for delivery in pending:
@@ -174,6 +176,9 @@ class Deliverer:
 
     async def run_forever(self, stop: asyncio.Event, idle: float = 5.0) -> None:
         while not stop.is_set():
+            if not self._store.may_post:  # another process may be posting for these shards: wait, say nothing
+                await wait_any(stop, timeout=idle)
+                continue
             sent = await self.run_once()
             if sent:
                 continue

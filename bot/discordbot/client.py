@@ -246,6 +246,7 @@ async def run_bot(config: Config) -> int:
 
 async def _run_bot(config: Config, token: str) -> int:
     async with open_services(config, shards=shard_set(config)) as services:
+        await services.store.claim_shards(services.shards)
         await services.app.sync_config_feeds()
         bot = make_bot(services)
         counter = _RateLimitCounter(services)

@@ -63,6 +63,13 @@ class Backend(Conn, Protocol):
     async def finish_load(self, conn: Conn) -> None:
         """After a copy: id sequences continue past the copied ids."""
 
+    async def claim_shards(self, ids: Sequence[int], count: int) -> None:
+        """Take the right to post for these shards of `count`, or raise a ``StoreError`` naming who has it."""
+
+    @property
+    def may_post(self) -> bool:
+        """False while a claimed process has lost its claim: it must not post then."""
+
 
 async def table_rows(conn: Conn, table: str, batch: int = 2000) -> AsyncIterator[list[Row]]:
     """Every row of a table in key order, in batches (what `newsbot migrate` copies); the same SQL on both."""

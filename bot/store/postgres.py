@@ -20,6 +20,7 @@ from typing import Any
 import asyncpg
 
 from bot.store.backend import Conn, Row, split_sql
+from bot.store.claims import ShardClaim
 from bot.store.records import StoreError
 
 log = logging.getLogger(__name__)
@@ -202,6 +203,7 @@ class PostgresBackend(_Conn):
         self._channels: dict[str, Callable[[str], None]] = {}
         self._closing = False
         self._reconnecting: asyncio.Task[None] | None = None
+        self._claim: ShardClaim | None = None
 
     @classmethod
     @contextlib.asynccontextmanager
@@ -216,6 +218,8 @@ class PostgresBackend(_Conn):
             yield backend
         finally:
             backend._closing = True
+            if backend._claim is not None:
+                await backend._claim.close()
             if backend._reconnecting is not None:
                 backend._reconnecting.cancel()
             if backend._listener is not None:
@@ -296,6 +300,16 @@ class PostgresBackend(_Conn):
             for callback in self._channels.values():
                 callback("*")
             return
+
+    async def claim_shards(self, ids: Sequence[int], count: int) -> None:
+        """Hold this process's shards for as long as it runs (``bot.store.claims``)."""
+        claim = ShardClaim(self._dsn, ids, count)
+        await claim.take()
+        self._claim = claim
+
+    @property
+    def may_post(self) -> bool:
+        return self._claim is None or self._claim.held
 
     async def finish_load(self, conn: Conn) -> None:
         for table in _IDENTITY_TABLES:

@@ -257,6 +257,11 @@ class SQLiteBackend(_Conn):
     async def finish_load(self, conn: Conn) -> None:
         return None
 
+    async def claim_shards(self, ids: Sequence[int], count: int) -> None:
+        return None  # one process per file already (`_single_process`)
+
+    may_post = True
+
 
 @contextlib.contextmanager
 def _single_process(path: str | Path) -> Any:

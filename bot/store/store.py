@@ -18,6 +18,7 @@ from typing import Any
 from bot.models import Article
 from bot.store.feeds import FeedStore
 from bot.store.outbox import OutboxStore
+from bot.store.records import ShardSet
 from bot.store.rows import (
     article_of,
     is_postgres,
@@ -46,6 +47,15 @@ class Store(FeedStore, SubscriptionStore, OutboxStore):
 
             async with SQLiteBackend.open(database) as lite:
                 yield cls(lite)
+
+    async def claim_shards(self, shards: ShardSet | None) -> None:
+        """Called once by a process that posts: refuses to run beside another process posting for the same shards
+        (``bot.store.claims``). None is every guild: shard 0 of 1, so a second such process is refused too."""
+        await self._db.claim_shards(shards.ids if shards else (0,), shards.count if shards else 1)
+
+    @property
+    def may_post(self) -> bool:
+        return self._db.may_post
 
     # ----- lookups for members
 
