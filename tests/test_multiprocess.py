@@ -2,7 +2,8 @@
 
 Each guild's posts come only from the process that owns its shard; each due feed is fetched by exactly one
 process per round (counted at the feed server); a process SIGKILLed mid-round and mid-post loses and duplicates
-nothing: its leased feeds are polled by the others once the leases run out, its guilds' posts go out when it is back.
+nothing: its leased feeds are polled by the others once the leases run out, its guilds' posts go out when it is back
+(its shard's lock went with its connection). A second process started for a shard that is running is refused.
 """
 
 from __future__ import annotations
@@ -87,9 +88,9 @@ async def bots(config: Path, log_dir: Path) -> AsyncIterator[dict[int, asyncio.s
                 await proc.wait()
 
 
-async def start(config: Path, shard: int, log_dir: Path) -> asyncio.subprocess.Process:
+async def start(config: Path, shard: int, log_dir: Path, name: str = "") -> asyncio.subprocess.Process:
     env = {**os.environ, "DISCORD_TOKEN": TOKEN, "PYTHONPATH": str(ROOT)}
-    log = open(log_dir / f"shard{shard}.log", "ab")  # noqa: SIM115, ASYNC230 (the child holds it)
+    log = open(log_dir / f"{name or f'shard{shard}'}.log", "ab")  # noqa: SIM115, ASYNC230 (the child holds it)
     return await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
@@ -175,6 +176,11 @@ async def test_three_shard_processes_share_polling_and_post_each_guilds_news_onc
                 procs[1] = await start(config, 1, tmp_path)
                 await until(lambda: set(urls(1)) == expected(1), 60, "shard 1 posted")
                 assert hits() == {f: 1 for f in range(FEEDS)}
+                # A second process given shard 1 is refused at start, and shard 1's process goes on.
+                twin = await start(config, 1, tmp_path, name="shard1-twin")
+                assert await asyncio.wait_for(twin.wait(), 60) == 2
+                refusal = (tmp_path / "shard1-twin.log").read_text()
+                assert "shard(s) 1 of 3 are run by another newsbot process" in refusal, refusal
                 for s, guild in enumerate(guilds):  # each guild's commands answered by its own shard's process
                     reply = await fake.invoke(guild, guild.channels[channels[s]], "news", "sources")
                     assert all(f"Feed {f}" in reply.text() for f in range(FEEDS)), reply.text()

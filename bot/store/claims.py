@@ -5,7 +5,7 @@ both post its guilds' news. A process that posts therefore takes, on a connectio
 life, an exclusive lock per shard it runs and a shared lock on its shard count. A second process given an
 overlapping range, or another shard count, is refused at start, with the shards named. PostgreSQL drops the locks
 the moment that connection ends, however the process ended (an exit, a crash, SIGKILL, a machine gone once TCP
-notices), so nothing is left to clean up and a restarted process takes its shards straight back.
+notices, see `_KEEPALIVE`), so nothing is left to clean up and a restarted process takes its shards back.
 
 If the connection is lost while the process runs (a database restart, a proxy's idle timeout), the process posts
 nothing until it holds its locks again on a new connection; if another process took them meanwhile, it stays
@@ -29,6 +29,10 @@ log = logging.getLogger(__name__)
 _SHARD_LOCK = 0x6E627368  # pg_try_advisory_lock(key, shard id): "nbsh"
 _COUNT_LOCK = 0x6E626363  # pg_advisory_lock_shared(key, shard count): "nbcc"
 _RETRY_TAKEN = 60.0  # seconds between attempts while another process holds this one's shards
+# A machine that vanished (power, network) never closes its connection: the server notices only through TCP
+# keepalives, after the system default of two hours and more. These per-session settings make it about a minute,
+# so a replacement (or the machine, rebooted) gets the shards back soon. TCP only: a Unix socket has no such delay.
+_KEEPALIVE = {"tcp_keepalives_idle": "30", "tcp_keepalives_interval": "10", "tcp_keepalives_count": "3"}
 
 
 class ShardsTaken(StoreError):
@@ -79,13 +83,14 @@ class ShardClaim:
     async def take(self) -> None:
         """Take every lock or none (raises ``ShardsTaken``, naming what another process holds)."""
         try:
-            conn = await asyncpg.connect(self._dsn)
+            conn = await asyncpg.connect(self._dsn, server_settings=_KEEPALIVE)
         except (OSError, asyncpg.PostgresError) as exc:
             raise StoreError(f"cannot connect to PostgreSQL: {exc}") from None
         try:
             await _take(conn, self._ids, self._count)
         except BaseException:
-            await conn.close()
+            with contextlib.suppress(Exception):
+                await conn.close()
             raise
         conn.add_termination_listener(self._lost)
         self._conn = conn
@@ -107,7 +112,7 @@ class ShardClaim:
                 log.error("cannot post: %s; trying again in %.0f s", exc, _RETRY_TAKEN)
                 await asyncio.sleep(_RETRY_TAKEN)
                 continue
-            except StoreError as exc:
+            except Exception as exc:  # refused, dropped halfway, a server still starting: all worth retrying
                 log.warning("shards not retaken yet (%s); retrying in %.0f s", exc, delay)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 30.0)
