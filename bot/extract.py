@@ -14,9 +14,11 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Literal
 from urllib.parse import urljoin
+
+from bot.dates import iso_time
 
 _MIN_TEXT = 50  # characters: less is a menu or an error page, not an article
 _MAX_HTML = 3_000_000  # characters parsed; the fetcher already caps bytes, this bounds decoded text too
@@ -66,17 +68,6 @@ def clean_text(text: str, title: str | None = None) -> str:
     return "\n".join(out)
 
 
-def _parse_time(value: str | None) -> datetime | None:
-    if not value or not isinstance(value, str):
-        return None
-    value = value.strip()
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).astimezone(UTC)
-
-
 def _json_ld_published(doc: Any) -> str | None:
     for script in doc.xpath('//script[@type="application/ld+json"]')[:10]:
         try:
@@ -109,6 +100,9 @@ def _meta_tags(doc: Any) -> dict[str, str]:
             if key:
                 tags.setdefault(f"{attr}={key}", content)
     return tags
+
+
+_DATE_META = ("article:published_time", "datePublished", "og:published_time", "pubdate", "publishdate", "date")
 
 
 def _meta(tags: dict[str, str], *names: str) -> str | None:
@@ -189,16 +183,17 @@ def extract(
     if data is None:
         return None
     tags = _meta_tags(doc)
-    published_raw = (
-        _meta(tags, "article:published_time", "datePublished", "og:published_time", "pubdate", "publishdate", "date")
-        or _json_ld_published(doc)
-        or next(iter(doc.xpath("//time/@datetime")), None)
+    # The first of the page's own timestamps that is a real date (a placeholder such as 0001-01-01 is not).
+    published = (
+        iso_time(_meta(tags, *_DATE_META))
+        or iso_time(_json_ld_published(doc))
+        or iso_time(next(iter(doc.xpath("//time/@datetime")), None))
     )
     image = _meta(tags, "og:image", "og:image:url", "twitter:image", "twitter:image:src")
     image = urljoin(url, image) if image else _content_image(doc, url)
     og_title = _meta(tags, "og:title")
     lang = (doc.get("lang") or "").split("-")[0].strip().lower() or None
-    need_date = "published" not in known and _parse_time(published_raw) is None
+    need_date = "published" not in known and published is None
     meta = PageMetadata(title=None, author=None, sitename=None, date=None)
     if need_date or not {"title", "author", "site_name"} <= known:
         # trafilatura's metadata readers raise these on some malformed pages (its own extract then drops the page);
@@ -213,7 +208,7 @@ def extract(
         text=text,
         title=title or None,
         author=meta.author or None,
-        published=_parse_time(published_raw) or _parse_time(meta.date),
+        published=published or iso_time(meta.date),
         language=lang,
         site_name=meta.sitename or None,
         image=image if image and image.startswith(("http://", "https://")) else None,

@@ -13,7 +13,7 @@ import contextlib
 import html.entities
 import json
 import re
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 from urllib.parse import urljoin
 
@@ -24,6 +24,7 @@ import lxml.etree
 import lxml.html
 
 from bot.charset import as_utf8, guessed_utf8
+from bot.dates import epoch_time, iso_time
 from bot.htmltext import html_to_text
 from bot.models import Entry, ParsedFeed
 from bot.titles import detail_title, title_text
@@ -189,7 +190,7 @@ def _fast_entry(entry: Any, base: str, kind: str) -> Entry:
         guid = None  # fastfeedparser's stand-in for a missing id (its first link, of any rel): not the feed's
     link = _link_from_id(absolute_url(base, raw_link), guid, kind)
     author = entry.get("author")
-    published = _iso_date(entry.get("published")) or _iso_date(entry.get("updated"))
+    published = iso_time(entry.get("published")) or iso_time(entry.get("updated"))
     if (
         published
         and isinstance(guid, str)
@@ -200,7 +201,7 @@ def _fast_entry(entry: Any, base: str, kind: str) -> Entry:
         # make a fresh article look too old to post, so a date equal to the guid's guess is not trusted. A guess
         # never has a time of day, so only midnight dates are worth the (slow) check.
         with contextlib.suppress(Exception):
-            if _iso_date(fastfeedparser.main._parse_date(guid)) == published:
+            if iso_time(fastfeedparser.main._parse_date(guid)) == published:
                 published = None
     return Entry(
         guid=_guid(guid, link, entry.get("link")),
@@ -245,8 +246,8 @@ def _struct_time(value: Any) -> datetime | None:
     if not value:
         return None
     try:
-        return datetime.fromtimestamp(calendar.timegm(value), UTC)
-    except (OverflowError, ValueError, TypeError, OSError):
+        return epoch_time(calendar.timegm(value))
+    except (OverflowError, ValueError, TypeError):
         return None
 
 
@@ -328,16 +329,6 @@ def _xml_entry(entry: Any, base: str, kind: str) -> Entry:
     )
 
 
-def _iso_date(value: Any) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).astimezone(UTC)
-
-
 def _json_author(item: dict[str, Any], feed: dict[str, Any]) -> str | None:
     for source in (item, feed):
         authors = source.get("authors")
@@ -378,7 +369,7 @@ def _parse_json_feed(body: bytes, url: str, max_items: int) -> ParsedFeed:
                 title=title_text(str(item.get("title") or "")),
                 content_html=content[:_MAX_CONTENT],
                 author=_json_author(item, data),
-                published=_iso_date(item.get("date_published")) or _iso_date(item.get("date_modified")),
+                published=iso_time(item.get("date_published")) or iso_time(item.get("date_modified")),
                 image=absolute_url(link or base, image) if isinstance(image, str) else None,
             )
         )
