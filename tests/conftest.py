@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import socket
+import sys
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +23,26 @@ from bot.runtime import Services, open_services
 from bot.store import Store
 from bot.usecases import FollowRequest
 from tests.postgres import PostgresForTests, start_postgres
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+async def newsbot_process(
+    *args: str, env: dict[str, str] | None = None, output: Any = None
+) -> asyncio.subprocess.Process:
+    """``newsbot ARGS`` as a real process of this checkout (``python -m bot``), its output to `output` (a file;
+    None: a pipe, read with ``communicate()``)."""
+    return await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        *args,
+        env={**os.environ, "PYTHONPATH": str(ROOT), **(env or {})},
+        cwd=str(ROOT),
+        stdout=output if output is not None else asyncio.subprocess.PIPE,
+        stderr=output if output is not None else asyncio.subprocess.PIPE,
+    )
+
 
 # Tests never resolve real names: an empty table fails every lookup locally, so no DNS packet leaves the machine.
 NO_DNS = StaticResolver({})

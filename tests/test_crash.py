@@ -7,18 +7,14 @@ counted from the fake Discord's own record of messages.
 from __future__ import annotations
 
 import asyncio
-import os
 import random
 import signal
-import sys
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import Site, rss
+from tests.conftest import Site, newsbot_process, rss
 from tests.fake_discord import TOKEN, FakeDiscord, running
-
-ROOT = Path(__file__).resolve().parent.parent
 
 
 def write_config(path: Path, fake: FakeDiscord, feed_url: str, guild_id: int, channels: list[int], items: int) -> None:
@@ -64,23 +60,13 @@ async def crash_run(tmp_path: Path, site: Site, kills: int, items: int, channels
     async with running(fake):
         config = tmp_path / "config.toml"
         write_config(config, fake, site.url("/feed"), guild.id, channel_ids, items)
-        env = {**os.environ, "DISCORD_TOKEN": TOKEN, "PYTHONPATH": str(ROOT)}
 
         def posted() -> int:
             return sum(len(fake.posted(c)) for c in channel_ids)
 
         async def start() -> asyncio.subprocess.Process:
-            return await asyncio.create_subprocess_exec(
-                sys.executable,
-                "-m",
-                "bot",
-                "run",
-                "-c",
-                str(config),
-                env=env,
-                cwd=str(ROOT),
-                stdout=asyncio.subprocess.DEVNULL,
-                stderr=asyncio.subprocess.DEVNULL,
+            return await newsbot_process(
+                "run", "-c", str(config), env={"DISCORD_TOKEN": TOKEN}, output=asyncio.subprocess.DEVNULL
             )
 
         for _ in range(kills):

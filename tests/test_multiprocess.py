@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 import signal
-import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -21,11 +19,10 @@ from aiohttp import web
 
 from bot.config import parse_config
 from bot.runtime import open_services
-from tests.conftest import NO_DNS, Site, rss
+from tests.conftest import NO_DNS, Site, newsbot_process, rss
 from tests.fake_discord import TOKEN, FakeDiscord, running
 from tests.postgres import PostgresForTests
 
-ROOT = Path(__file__).resolve().parent.parent
 SHARDS = 3
 FEEDS = 6
 
@@ -89,12 +86,8 @@ async def bots(config: Path, log_dir: Path) -> AsyncIterator[dict[int, asyncio.s
 
 
 async def start(config: Path, shard: int, log_dir: Path, name: str = "") -> asyncio.subprocess.Process:
-    env = {**os.environ, "DISCORD_TOKEN": TOKEN, "PYTHONPATH": str(ROOT)}
     log = open(log_dir / f"{name or f'shard{shard}'}.log", "ab")  # noqa: SIM115, ASYNC230 (the child holds it)
-    return await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
+    return await newsbot_process(
         "run",
         "-c",
         str(config),
@@ -102,10 +95,8 @@ async def start(config: Path, shard: int, log_dir: Path, name: str = "") -> asyn
         str(shard),
         "--shard-count",
         str(SHARDS),
-        env=env,
-        cwd=str(ROOT),
-        stdout=log,
-        stderr=log,
+        env={"DISCORD_TOKEN": TOKEN},
+        output=log,
     )
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import sys
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
@@ -19,9 +18,7 @@ import pytest
 from bot.config import parse_config
 from bot.runtime import Services, open_services
 from bot.store import ShardSet, Store, StoreError, claims
-from tests.conftest import NO_DNS, FakeClock, RecordingSink, Site, follow, rss
-
-ROOT = Path(__file__).resolve().parent.parent
+from tests.conftest import NO_DNS, FakeClock, RecordingSink, Site, follow, newsbot_process, rss
 
 
 @pytest.fixture
@@ -57,19 +54,7 @@ async def test_dry_run_refuses_to_run_beside_a_posting_process(dsn: str, tmp_pat
     config.write_text(f'[bot]\ndatabase = "{dsn}"\n')
     async with Store.open(dsn) as bot:
         await bot.claim_shards(ShardSet((0, 1), 2))
-        process = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "bot",
-            "run",
-            "-c",
-            str(config),
-            "--dry-run",
-            "--once",
-            cwd=ROOT,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
-        )
+        process = await newsbot_process("run", "-c", str(config), "--dry-run", "--once")
         _, err = await asyncio.wait_for(process.communicate(), 60)
     assert process.returncode == 2
     assert "newsbot: database: another newsbot process on this database runs the bot as 2 shard" in err.decode()

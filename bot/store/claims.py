@@ -22,6 +22,7 @@ from collections.abc import Sequence
 
 import asyncpg
 
+from bot.aiotools import retry
 from bot.store.records import StoreError
 
 log = logging.getLogger(__name__)
@@ -103,22 +104,16 @@ class ShardClaim:
         log.error("lost the PostgreSQL connection that holds this process's shards; posting paused until retaken")
         self._retaking = asyncio.get_running_loop().create_task(self._retake())
 
-    async def _retake(self, first_delay: float = 0.5) -> None:
-        delay = first_delay
-        while not self._closing:
-            try:
-                await self.take()
-            except ShardsTaken as exc:
+    async def _retake(self) -> None:
+        def failed(exc: Exception, backoff: float) -> float:
+            if isinstance(exc, ShardsTaken):
                 log.error("cannot post: %s; trying again in %.0f s", exc, _RETRY_TAKEN)
-                await asyncio.sleep(_RETRY_TAKEN)
-                continue
-            except Exception as exc:  # refused, dropped halfway, a server still starting: all worth retrying
-                log.warning("shards not retaken yet (%s); retrying in %.0f s", exc, delay)
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 30.0)
-                continue
+                return _RETRY_TAKEN
+            log.warning("shards not retaken yet (%s); retrying in %.0f s", exc, backoff)
+            return backoff
+
+        if await retry(self.take, stopped=lambda: self._closing, failed=failed):
             log.info("shards %s of %d retaken; posting resumes", list(self._ids), self._count)
-            return
 
     async def close(self) -> None:
         self._closing = True

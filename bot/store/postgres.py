@@ -19,6 +19,7 @@ from typing import Any
 
 import asyncpg
 
+from bot.aiotools import retry
 from bot.store.backend import Conn, Row, split_sql
 from bot.store.claims import ShardClaim
 from bot.store.records import StoreError
@@ -286,20 +287,15 @@ class PostgresBackend(_Conn):
             log.warning("lost the PostgreSQL notification connection; reconnecting")
             self._reconnecting = asyncio.get_running_loop().create_task(self._reconnect())
 
-    async def _reconnect(self, first_delay: float = 0.5) -> None:
-        delay = first_delay
-        while not self._closing:
-            try:
-                await self._connect_listener()
-            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
-                log.warning("PostgreSQL notifications unavailable (%s); retrying in %.0f s", exc, delay)
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 30.0)
-                continue
+    async def _reconnect(self) -> None:
+        def failed(exc: Exception, backoff: float) -> float:
+            log.warning("PostgreSQL notifications unavailable (%s); retrying in %.0f s", exc, backoff)
+            return backoff
+
+        if await retry(self._connect_listener, stopped=lambda: self._closing, failed=failed):
             log.info("PostgreSQL notifications restored")
             for callback in self._channels.values():
                 callback("*")
-            return
 
     async def claim_shards(self, ids: Sequence[int], count: int) -> None:
         """Hold this process's shards for as long as it runs (``bot.store.claims``)."""
