@@ -2,7 +2,8 @@
 
 Only articles that will actually be posted get their page fetched (recording a cold feed's 50 back-items must not
 fetch 50 pages from one site). A URL is fetched at most once however many feeds carry it: concurrent requests for
-the same URL share one fetch, and recent results are kept in a small bounded cache. A page that fails or has no
+the same URL share one fetch, recent results are kept in a small bounded cache, and the ``pages`` table shares them
+with the other processes and the next start (``bot.store.pages``). A page that fails or has no
 article falls back to the feed's own text, with a log line and nothing shown to members.
 """
 
@@ -10,8 +11,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from bot.config import ArticlesSection
 from bot.decide import NewArticle
@@ -20,6 +22,7 @@ from bot.fetch import PAGE_ACCEPT, Fetcher, FetchError
 from bot.llm import LLMSummarizer
 from bot.models import Article
 from bot.render import cut
+from bot.store.pages import PageStore
 from bot.summarize import iter_sentences, summarize
 from bot.urls import normalize_url
 from bot.workers import Workers
@@ -27,6 +30,7 @@ from bot.workers import Workers
 log = logging.getLogger(__name__)
 
 _MIN_PAGE_TEXT = 200  # characters: less than this and the page was a teaser, a paywall or an error page
+PAGE_TTL = 86_400.0  # seconds a page another process extracted is reused: the hours a story runs in several feeds
 
 
 def headline(text: str, limit: int = 120) -> str:
@@ -52,7 +56,11 @@ class ArticleBuilder:
         cache_size: int = 512,
         *,
         llm: LLMSummarizer | None = None,
+        store: PageStore | None = None,
+        clock: Callable[[], float] = time.time,
     ) -> None:
+        self._store = store  # pages other processes (or this one before a restart) fetched: `bot.store.pages`
+        self._clock = clock
         self._llm = llm  # abstractive summaries for posted articles, grounded; the extractive one is the fallback
         self._fetcher = fetcher  # `page` always works (`/news summarize`); `build` uses it only with fetch_pages
         self._config = config
@@ -90,6 +98,25 @@ class ArticleBuilder:
         return await asyncio.shield(future)
 
     async def _fetch_page(self, url: str, known: frozenset[Field]) -> Extracted | None:
+        """The shared page when another process (or this one, before a restart) built it, else fetched here."""
+        key = normalize_url(url)
+        if self._store is not None:
+            try:
+                shared = await self._store.cached_page(key, since=self._clock() - PAGE_TTL)
+            except Exception:  # the database is down: fetching the page is what the cache would have saved
+                log.warning("shared page cache unavailable for %s", url, exc_info=True)
+                shared = None
+            if shared is not None and shared[1] <= known:
+                return shared[0]
+        page = await self._extracted(url, known)
+        if page is not None and self._store is not None:
+            try:
+                await self._store.save_page(key, page, known, self._clock())
+            except Exception:
+                log.warning("could not share the page %s", url, exc_info=True)
+        return page
+
+    async def _extracted(self, url: str, known: frozenset[Field]) -> Extracted | None:
         assert self._fetcher is not None
         try:
             result = await self._fetcher.get(url, accept=PAGE_ACCEPT)

@@ -19,7 +19,7 @@ from datetime import UTC, datetime, timedelta
 
 from bot import schedule
 from bot.aiotools import wait_any
-from bot.articles import ArticleBuilder
+from bot.articles import PAGE_TTL, ArticleBuilder
 from bot.config import Config
 from bot.decide import decide_new, examine
 from bot.fetch import Fetcher, FetchError, FetchResult
@@ -260,6 +260,7 @@ class Poller:
         before = now - self._config.articles.retention_days * 86_400
         pruned = await self._store.prune_bodies(before)
         await self._store.prune_translations(before)
+        await self._store.prune_pages(now - PAGE_TTL)
         if pruned:
             log.info("pruned the text of %d old articles", pruned)
         return pruned

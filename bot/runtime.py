@@ -95,7 +95,7 @@ async def open_services(
         open_llm(config.summaries, metrics) as llm,
     ):
         workers = Workers(config.bot.workers)
-        builder = ArticleBuilder(fetcher, config.articles, workers, llm=llm)
+        builder = ArticleBuilder(fetcher, config.articles, workers, llm=llm, store=store, clock=clock)
         app = NewsApp(store, fetcher, builder, config, clock=clock)
         try:
             yield Services(config, store, fetcher, builder, workers, clock, app, metrics, shards, llm)

@@ -1,13 +1,18 @@
 """Extraction and summaries on pages written for the project, and the page-fetch rules in the pipeline."""
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 import pytest
 
+from bot.articles import PAGE_TTL
+from bot.config import Config
 from bot.demo import build_site, serve
 from bot.extract import extract
+from bot.models import Post
+from bot.runtime import open_services
 from bot.summarize import split_sentences, summarize
-from tests.conftest import RecordingSink, Site, follow, poll_and_deliver, rss
+from tests.conftest import NO_DNS, FakeClock, RecordingSink, Site, follow, poll_and_deliver, rss
 
 JUNK = (
     "Quick Links",
@@ -351,6 +356,43 @@ async def test_a_link_in_two_feeds_gets_the_page_author_where_its_feed_has_none(
     assert by_channel[1].author == "desk@paper.test (Ed Vale)"
     assert by_channel[2].author == "Mara Lind"  # read from the page for the feed that lacked it
     assert 1 <= site.hits["/story"] <= 2  # fetched again only if the feed with everything was read first
+
+
+async def test_a_page_extracted_before_a_restart_or_by_another_process_is_not_fetched_again(
+    site: Site, make_config: Callable[..., Config], clock: FakeClock
+) -> None:
+    body = "".join(f"<p>Sentence number {i} of the real article body is here.</p>" for i in range(12))
+    site.set(
+        "/story",
+        "<html><head><title>S</title><meta name='author' content='Mara Lind'></head>"
+        f"<body><article>{body}</article></body></html>",
+        "text/html",
+    )
+    shared = {"title": "Shared story", "link": site.url("/story"), "description": "Teaser only."}
+    dated = {"pubDate": "Mon, 30 Nov 2026 10:00:00 GMT"}
+    site.set("/a", rss([{**shared, **dated, "guid": "a", "author": "desk@paper.test (Ed Vale)"}]))
+    site.set("/b", rss([{**shared, **dated, "guid": "b", "author": "news@wire.test (Ann Bo)"}]))
+    site.set("/c", rss([{**shared, **dated, "guid": "c"}]))  # no author: what the first extraction skipped
+    config = make_config(polling={"max_age_days": 36500})
+
+    async def posts_of(feed: str, channel: int) -> list[Post]:
+        async with open_services(config, clock=clock, resolver=NO_DNS) as process:  # a new process each time
+            await follow(process, site.url(feed), channel=channel)
+            sink = RecordingSink()
+            await poll_and_deliver(process, sink)
+            return [post for _, post in sink.posts]
+
+    assert [p.author for p in await posts_of("/a", 1)] == ["desk@paper.test (Ed Vale)"]
+    assert site.hits["/story"] == 1
+    [post] = await posts_of("/b", 2)
+    assert site.hits["/story"] == 1, "the page was fetched again, though the first process had shared it"
+    assert post.author == "news@wire.test (Ann Bo)" and post.description.startswith("Sentence number 0 of the real")
+    [post] = await posts_of("/c", 3)
+    assert site.hits["/story"] == 2 and post.author == "Mara Lind"  # it needed the author: read again
+    clock.advance(PAGE_TTL + 1)
+    site.set("/d", rss([{**shared, **dated, "guid": "d"}]))
+    await posts_of("/d", 4)
+    assert site.hits["/story"] == 3  # a day later the page is read afresh
 
 
 async def test_an_item_without_title_or_link_is_titled_with_its_own_first_sentence() -> None:

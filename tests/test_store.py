@@ -223,3 +223,21 @@ async def test_a_database_outage_is_survived_and_posting_resumes(
         stop.set()
         await loops
     assert sink.titles() == ["Before", "After"]
+
+
+async def test_shared_pages_keep_every_field_and_what_was_skipped_and_are_pruned(services) -> None:  # type: ignore[no-untyped-def]
+    from datetime import UTC, datetime
+
+    from bot.extract import Extracted
+
+    store: Store = services.store
+    page = Extracted("Text.\nMore.", "T", None, datetime(2026, 11, 30, 8, 15, tzinfo=UTC), "de", "Blatt", "https://i/1")
+    await store.save_page("https://a.test/1", page, frozenset({"author", "title"}), now=1000.0)
+    assert await store.cached_page("https://a.test/1", since=1000.0) == (page, frozenset({"author", "title"}))
+    assert await store.cached_page("https://a.test/1", since=1000.5) is None  # older than asked
+    assert await store.cached_page("https://a.test/2", since=0.0) is None
+    newer = Extracted("Corrected.", None, "Ed Vale", None, None, None, None)
+    await store.save_page("https://a.test/1", newer, frozenset(), now=2000.0)  # read again: replaces it
+    assert await store.cached_page("https://a.test/1", since=0.0) == (newer, frozenset())
+    assert await store.prune_pages(before=2000.5) == 1
+    assert await store.cached_page("https://a.test/1", since=0.0) is None

@@ -133,6 +133,22 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX translations_created ON translations(created);
     """,
+    # 7: extracted article pages by normalized URL (see the SQLite migration)
+    """
+    CREATE TABLE pages (
+        url TEXT PRIMARY KEY,
+        fetched DOUBLE PRECISION NOT NULL,
+        skipped TEXT NOT NULL,
+        text TEXT NOT NULL,
+        title TEXT,
+        author TEXT,
+        published DOUBLE PRECISION,
+        language TEXT,
+        site_name TEXT,
+        image TEXT
+    );
+    CREATE INDEX pages_fetched ON pages(fetched);
+    """,
 )
 
 _ARRAY_TYPES = {"feed_id": "bigint", "published": "float8", "first_seen": "float8"}  # the rest: text

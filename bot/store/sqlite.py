@@ -137,6 +137,23 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX translations_created ON translations(created);
     """,
+    # 7: extracted article pages by normalized URL, so a link that several feeds carry is fetched once by
+    # whichever process builds it first, not once per process or per restart (a cache: not copied by migrate)
+    """
+    CREATE TABLE pages (
+        url TEXT PRIMARY KEY,
+        fetched REAL NOT NULL,
+        skipped TEXT NOT NULL,
+        text TEXT NOT NULL,
+        title TEXT,
+        author TEXT,
+        published REAL,
+        language TEXT,
+        site_name TEXT,
+        image TEXT
+    );
+    CREATE INDEX pages_fetched ON pages(fetched);
+    """,
 )
 
 

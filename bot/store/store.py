@@ -18,6 +18,7 @@ from typing import Any
 from bot.models import Article
 from bot.store.feeds import FeedStore
 from bot.store.outbox import OutboxStore
+from bot.store.pages import PageStore
 from bot.store.records import ShardSet
 from bot.store.rows import (
     article_of,
@@ -26,8 +27,8 @@ from bot.store.rows import (
 from bot.store.subscriptions import SubscriptionStore
 
 
-class Store(FeedStore, SubscriptionStore, OutboxStore):
-    """The one store interface: its parts split by concern (feeds, subscriptions, outbox), lookups here."""
+class Store(FeedStore, SubscriptionStore, OutboxStore, PageStore):
+    """The one store interface: its parts split by concern (feeds, subscriptions, outbox, pages), lookups here."""
 
     @property
     def backend_name(self) -> str:
