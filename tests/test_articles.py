@@ -8,7 +8,7 @@ import pytest
 from bot.articles import PAGE_TTL
 from bot.config import Config
 from bot.demo import build_site, serve
-from bot.extract import extract
+from bot.extract import clean_text, extract
 from bot.models import Post
 from bot.runtime import open_services
 from bot.summarize import split_sentences, summarize
@@ -61,6 +61,25 @@ async def test_extraction_and_summary_of_german_article() -> None:
     summary = summarize(page.text)
     assert summary.startswith("Der regionale Wetterdienst rechnet")
     assert len(summary) <= 500 and "Edited by" not in summary
+
+
+@pytest.mark.parametrize(
+    ("line", "cleaned"),
+    [
+        ("Hong Kong (CNN Business)A muddled view", "Hong Kong (CNN Business) A muddled view"),
+        ("(CNN)President Donald Trump said", "(CNN) President Donald Trump said"),
+        (
+            "he worked as a chief physician.Police arrested a man",
+            "he worked as a chief physician. Police arrested a man",
+        ),
+        ("Was it?No one knew.Then it rained", "Was it? No one knew. Then it rained"),
+        ("St.Louis and U.S.Army and Ph.D.", "St.Louis and U.S.Army and Ph.D."),  # abbreviations and initials
+        ("sites such as booking.com and f(x)", "sites such as booking.com and f(x)"),
+        ("The 3.5GHz chip (2026)", "The 3.5GHz chip (2026)"),
+    ],
+)
+def test_a_space_lost_between_two_elements_is_put_back(line: str, cleaned: str) -> None:
+    assert clean_text(line) == cleaned
 
 
 def test_first_content_image_when_page_names_none() -> None:
