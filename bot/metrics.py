@@ -44,6 +44,9 @@ class Metrics:
         self.loop_lag = Gauge("newsbot_event_loop_lag_seconds", "Lateness of a 1 s timer on the event loop", registry=r)
         self.shards = Gauge("newsbot_shards_connected", "Discord shards of this process connected", registry=r)
         self.shards_total = Gauge("newsbot_shards", "Discord shards this process runs", registry=r)
+        self.posting = Gauge(
+            "newsbot_posting", "1 while this process may post; 0 while it lost its shards' claim", registry=r
+        )
         self.feeds = Gauge("newsbot_feeds", "Followed feeds by state (all processes)", ["state"], registry=r)
         self.articles = Gauge("newsbot_articles_stored", "Articles stored (all processes)", registry=r)
         self.deliveries = Gauge("newsbot_deliveries", "Deliveries by status (all processes)", ["status"], registry=r)
@@ -80,6 +83,7 @@ class Metrics:
         connected, total = self.shard_probe()
         self.shards.set(connected)
         self.shards_total.set(total)
+        self.posting.set(1 if store.may_post else 0)
 
     async def watch_loop(self, stop: asyncio.Event, every: float = 1.0) -> None:
         """Event-loop lag: how late a timer fires. Anything over tens of ms means slash commands wait too."""

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import asyncpg
 import pytest
+from prometheus_client import generate_latest
 
 from bot.config import parse_config
 from bot.runtime import Services, open_services
@@ -70,6 +71,14 @@ async def pg_services(tmp_path: Path, clock: FakeClock, dsn: str) -> AsyncIterat
         yield svc
 
 
+async def posting_gauge(services: Services) -> float:
+    await services.metrics.refresh(services.store, services.clock())
+    line = next(
+        x for x in generate_latest(services.metrics.registry).decode().splitlines() if x.startswith("newsbot_posting ")
+    )
+    return float(line.split()[1])
+
+
 async def _until(condition: Callable[[], bool], timeout: float = 10.0) -> None:
     async with asyncio.timeout(timeout):
         while not condition():
@@ -103,7 +112,7 @@ async def test_a_process_that_lost_its_claim_posts_nothing_until_it_holds_it_aga
             await asyncio.wait_for(waiting, 10)
             await _until(lambda: not services.store.may_post)
             await asyncio.sleep(0.5)  # it retries, and finds the shard taken
-        assert not services.store.may_post
+        assert not services.store.may_post and await posting_gauge(services) == 0
         assert "cannot post: another newsbot process already posts from this database" in caplog.text
         sink = RecordingSink()
         assert await services.deliverer(sink).run_once() == 0 and sink.titles() == []
@@ -111,5 +120,6 @@ async def test_a_process_that_lost_its_claim_posts_nothing_until_it_holds_it_aga
         await other.close()  # the other process ends: its lock goes with its connection
         await admin.close()
     await _until(lambda: services.store.may_post)
+    assert await posting_gauge(services) == 1
     sink = RecordingSink()
     assert await services.deliverer(sink).run_once() == 1 and sink.titles() == ["Pier reopens"]
