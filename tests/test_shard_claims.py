@@ -123,3 +123,18 @@ async def test_a_process_that_lost_its_claim_posts_nothing_until_it_holds_it_aga
     assert await posting_gauge(services) == 1
     sink = RecordingSink()
     assert await services.deliverer(sink).run_once() == 1 and sink.titles() == ["Pier reopens"]
+
+
+async def test_a_claim_connection_that_stops_answering_is_dropped_and_retaken(
+    dsn: str, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setattr(claims, "_PROBE_EVERY", 0.05)
+    monkeypatch.setattr(claims, "_PROBE_TIMEOUT", 1e-9)  # no answer is quick enough: as if the server were gone
+    async with Store.open(dsn) as store:
+        with caplog.at_level(logging.INFO, logger="bot.store.claims"):
+            await store.claim_shards(ShardSet((0,), 2))
+            await _until(lambda: "did not answer" in caplog.text)
+            monkeypatch.setattr(claims, "_PROBE_TIMEOUT", 10.0)  # the server answers again
+            await _until(lambda: "retaken; posting resumes" in caplog.text)
+        assert store.may_post
+        assert "lost the PostgreSQL connection that holds this process's shards" in caplog.text

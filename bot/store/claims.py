@@ -7,10 +7,11 @@ overlapping range, or another shard count, is refused at start, with the shards 
 the moment that connection ends, however the process ended (an exit, a crash, SIGKILL, a machine gone once TCP
 notices, see `_KEEPALIVE`), so nothing is left to clean up and a restarted process takes its shards back.
 
-If the connection is lost while the process runs (a database restart, a proxy's idle timeout), the process posts
-nothing until it holds its locks again on a new connection; if another process took them meanwhile, it stays
-silent and says so every minute, and takes them back when they are free. This needs a direct (or session-pooled)
-connection: pgbouncer's transaction mode can hold neither session locks nor LISTEN.
+If the connection is lost while the process runs (a database restart, a proxy's idle timeout, or no answer to
+the probe it gets every 30 s), the process posts nothing until it holds its locks again on a new connection; if
+another process took them meanwhile, it stays silent and says so every minute, and takes them back when they are
+free. This needs a direct (or session-pooled) connection: pgbouncer's transaction mode can hold neither session
+locks nor LISTEN.
 """
 
 from __future__ import annotations
@@ -34,6 +35,11 @@ _RETRY_TAKEN = 60.0  # seconds between attempts while another process holds this
 # keepalives, after the system default of two hours and more. These per-session settings make it about a minute,
 # so a replacement (or the machine, rebooted) gets the shards back soon. TCP only: a Unix socket has no such delay.
 _KEEPALIVE = {"tcp_keepalives_idle": "30", "tcp_keepalives_interval": "10", "tcp_keepalives_count": "3"}
+# And this side: the claim connection carries no traffic, so a connection the server has dropped (after a network
+# outage longer than its keepalives, when another process may have taken the shards) would look held forever.
+# A query every 30 s that must answer within 10 s finds it out; the connection is then dropped and retaken.
+_PROBE_EVERY = 30.0
+_PROBE_TIMEOUT = 10.0
 
 
 class ShardsTaken(StoreError):
@@ -78,6 +84,7 @@ class ShardClaim:
         self._count = count
         self._conn: asyncpg.Connection | None = None
         self._retaking: asyncio.Task[None] | None = None
+        self._watching: asyncio.Task[None] | None = None
         self._closing = False
         self.held = False
 
@@ -96,6 +103,18 @@ class ShardClaim:
         conn.add_termination_listener(self._lost)
         self._conn = conn
         self.held = True
+        self._watching = asyncio.get_running_loop().create_task(self._watch(conn))
+
+    async def _watch(self, conn: asyncpg.Connection) -> None:
+        while not self._closing and not conn.is_closed():
+            await asyncio.sleep(_PROBE_EVERY)
+            try:
+                await asyncio.wait_for(conn.fetchval("SELECT 1"), _PROBE_TIMEOUT)
+            except Exception as exc:  # timed out, reset, closed: the locks may be gone with the session
+                if not self._closing:
+                    log.warning("the connection holding this process's shards did not answer (%r)", exc)
+                    conn.terminate()  # calls `_lost`, which pauses posting and retakes the shards
+                return
 
     def _lost(self, _conn: object) -> None:
         if self._closing:
@@ -117,8 +136,9 @@ class ShardClaim:
 
     async def close(self) -> None:
         self._closing = True
-        if self._retaking is not None:
-            self._retaking.cancel()
+        for task in (self._retaking, self._watching):
+            if task is not None:
+                task.cancel()
         if self._conn is not None:
             with contextlib.suppress(Exception):
                 await self._conn.close()
