@@ -350,7 +350,8 @@ def test_fields_the_caller_has_are_not_read_from_the_page() -> None:
     assert no_author is not None and no_author.author == "Mara Lind"
 
 
-async def test_a_link_in_two_feeds_gets_the_page_author_where_its_feed_has_none(site: Site, services) -> None:
+def _story_by_mara_lind(site: Site) -> dict[str, str]:
+    """Serves an article page whose markup names its author, Mara Lind; returns a feed entry that links to it."""
     body = "".join(f"<p>Sentence number {i} of the real article body is here.</p>" for i in range(12))
     site.set(
         "/story",
@@ -358,7 +359,11 @@ async def test_a_link_in_two_feeds_gets_the_page_author_where_its_feed_has_none(
         f"<body><article>{body}</article></body></html>",
         "text/html",
     )
-    shared = {"title": "Shared story", "link": site.url("/story"), "description": "Teaser only."}
+    return {"title": "Shared story", "link": site.url("/story"), "description": "Teaser only."}
+
+
+async def test_a_link_in_two_feeds_gets_the_page_author_where_its_feed_has_none(site: Site, services) -> None:
+    shared = _story_by_mara_lind(site)
     credited = {
         **shared,
         "guid": "a",
@@ -380,14 +385,7 @@ async def test_a_link_in_two_feeds_gets_the_page_author_where_its_feed_has_none(
 async def test_a_page_extracted_before_a_restart_or_by_another_process_is_not_fetched_again(
     site: Site, make_config: Callable[..., Config], clock: FakeClock
 ) -> None:
-    body = "".join(f"<p>Sentence number {i} of the real article body is here.</p>" for i in range(12))
-    site.set(
-        "/story",
-        "<html><head><title>S</title><meta name='author' content='Mara Lind'></head>"
-        f"<body><article>{body}</article></body></html>",
-        "text/html",
-    )
-    shared = {"title": "Shared story", "link": site.url("/story"), "description": "Teaser only."}
+    shared = _story_by_mara_lind(site)
     dated = {"pubDate": "Mon, 30 Nov 2026 10:00:00 GMT"}
     site.set("/a", rss([{**shared, **dated, "guid": "a", "author": "desk@paper.test (Ed Vale)"}]))
     site.set("/b", rss([{**shared, **dated, "guid": "b", "author": "news@wire.test (Ann Bo)"}]))
