@@ -26,7 +26,7 @@ from farm import Farm, FarmProcess, FarmSpec
 
 from bot.config import parse_config
 from bot.discordbot.client import discord_endpoints, make_bot
-from bot.runtime import open_services
+from bot.runtime import open_services, tune_process
 from bot.usecases import FollowRequest
 from tests.fake_discord import TOKEN, FakeDiscord, running
 
@@ -83,6 +83,7 @@ async def bench(feeds: int, port: int, workers: int) -> None:
                     healthy = next(i for i, st in enumerate(Farm(spec).states) if st.fault is None)
                     first = await services.app.subscribe(FollowRequest(farm.urls[healthy], guild.id, channel.id))
                     bot = make_bot(services, guild_ready_timeout=0.2)
+                    tune_process()  # as `newsbot run` does (bot.discordbot.client._run_bot)
                     task = asyncio.create_task(bot.start(TOKEN))
                     for _ in range(1200):
                         if fake.command_syncs and fake.posted(channel.id):
