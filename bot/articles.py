@@ -85,7 +85,7 @@ class ArticleBuilder:
             while len(self._pages) > self._cache_size:
                 self._pages.popitem(last=False)
             try:
-                future.set_result(await self._fetch_page(url, known))
+                future.set_result(await self._fetch_page(url, key, known))
             except BaseException as exc:
                 if self._pages.get(key, (None,))[0] is future:
                     self._pages.pop(key, None)
@@ -97,9 +97,9 @@ class ArticleBuilder:
             self._pages.move_to_end(key)
         return await asyncio.shield(future)
 
-    async def _fetch_page(self, url: str, known: frozenset[Field]) -> Extracted | None:
-        """The shared page when another process (or this one, before a restart) built it, else fetched here."""
-        key = normalize_url(url)
+    async def _fetch_page(self, url: str, key: str, known: frozenset[Field]) -> Extracted | None:
+        """The shared page (`key`: the normalized URL) when another process, or this one before a restart, built it;
+        else fetched here."""
         if self._store is not None:
             try:
                 shared = await self._store.cached_page(key, since=self._clock() - PAGE_TTL)

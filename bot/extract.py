@@ -227,10 +227,10 @@ def _loader() -> Callable[[str], Any]:
     """trafilatura's page loader, its parser switched to a C-level element lookup (once per process).
 
     lxml.html's parser maps each element to its class through a Python method, called every time lxml hands an
-    element to Python: ~280,000 calls a pass over the dev pages, a sixth of the time of extract + summarize.
-    ``ElementDefaultClassLookup`` gives every element the same ``HtmlElement`` class in C. What is lost is
-    lxml.html's form classes (``FormElement.inputs``…), which trafilatura never uses: the output is the same on
-    every dev page (bench/summarize.py, 15% faster). trafilatura's loader is kept (its decoding and repairs
+    element to Python: ~280,000 calls a pass over the dev pages. ``ElementDefaultClassLookup`` gives every element
+    the same ``HtmlElement`` class in C. What is lost is lxml.html's form classes (``FormElement.inputs``…), which
+    trafilatura never uses: the output is the same on every dev page, and extract + summarize takes 0.93x the time
+    (median of 12 alternating passes over them). trafilatura's loader is kept (its decoding and repairs
     matter for recall); only its parser's lookup changes. Imported here, not at the top: trafilatura and its
     helpers weigh ~10 MB, needed only in the processes that extract pages.
     """
