@@ -132,10 +132,13 @@ class ArticleBuilder:
             log.exception("extracting %s failed", url)
             return None
 
-    async def build_all(self, feed_id: int, source: str, items: Sequence[NewArticle]) -> list[Article]:
-        return list(await asyncio.gather(*(self.build(feed_id, source, item) for item in items)))
+    async def build_all(
+        self, feed_id: int, source: str, items: Sequence[NewArticle], language: str = ""
+    ) -> list[Article]:
+        return list(await asyncio.gather(*(self.build(feed_id, source, item, language) for item in items)))
 
-    async def build(self, feed_id: int, source: str, item: NewArticle) -> Article:
+    async def build(self, feed_id: int, source: str, item: NewArticle, language: str = "") -> Article:
+        """The article for a new entry; `language` is what its feed declares (the page's own declaration wins)."""
         entry = item.entry
         wanted = self._config.fetch_pages and item.deliver_to and entry.link
         given: dict[Field, object] = {
@@ -170,6 +173,7 @@ class ArticleBuilder:
             image=entry.image or (page.image if page else None),
             source=source or (page.site_name if page and page.site_name else ""),
             body=body,
+            language=(page.language if page and page.language else "") or language,
         )
 
     async def abstract(self, key: str, title: str, text: str, extractive: str) -> str:

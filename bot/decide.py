@@ -49,6 +49,7 @@ class NewArticle:
 class Examined:
     title: str
     candidates: list[Candidate]
+    language: str = ""  # the feed's declared language
 
 
 def examine(body: bytes, url: str, content_type: str, feed_id: int, max_items: int) -> Examined:
@@ -61,7 +62,7 @@ def examine(body: bytes, url: str, content_type: str, feed_id: int, max_items: i
     # Identities and text are made, so the HTML is not needed past this point; leaving it here halves what
     # crosses back to the event loop's process (and what it must unpickle).
     found = candidates(parsed, feed_id)
-    return Examined(parsed.title, [replace(c, entry=replace(c.entry, content_html="")) for c in found])
+    return Examined(parsed.title, [replace(c, entry=replace(c.entry, content_html="")) for c in found], parsed.language)
 
 
 def candidates(parsed: ParsedFeed, feed_id: int) -> list[Candidate]:

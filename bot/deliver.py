@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from bot.aiotools import wait_any
 from bot.config import DeliverySection
+from bot.language import already_in
 from bot.llm import LLMSummarizer
 from bot.models import Article, Delivery, Post
 from bot.render import render
@@ -126,9 +127,12 @@ class Deliverer:
 
     async def _translated(self, delivery: Delivery) -> Article:
         """The article with its summary in the subscription's language, when one is set and the model gives a
-        grounded translation within its timeout; else as stored (never held back)."""
+        grounded translation within its timeout; else as stored (never held back). An article declared in that
+        language already is posted as written: no request, nothing to get wrong (`bot.language`)."""
         article, language = delivery.article, delivery.language or self._language
         if self._translator is None or not language or not article.summary:
+            return article
+        if already_in(article.language, language):
             return article
         source = hashlib.sha256(article.summary.encode()).hexdigest()
         text = await self._store.translation(source, language)

@@ -1,9 +1,9 @@
 """Article page (HTML + URL) to ``Extracted``: the main text and the metadata a post needs. Pure.
 
 trafilatura finds the main text; it scored best on the shared benchmark data among what we measured (see README and
-`bench/extraction.py`). Metadata it only gives partially is read from the page's own markup:
-full published timestamps (trafilatura keeps only the day), ``<html lang>``, and the first real content image when the
-page names no social image. A last pass drops the editor/credit/newsletter lines extractors let through.
+`bench/extraction.py`). Metadata it only gives partially is read from the page's own markup: full published
+timestamps (trafilatura keeps only the day), the declared language, and the first real content image when the page
+names no social image. A last pass drops the editor/credit/newsletter lines extractors let through.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from typing import Any, Literal
 from urllib.parse import urljoin
 
 from bot.dates import iso_time
+from bot.language import primary
 
 _MIN_TEXT = 50  # characters: less is a menu or an error page, not an article
 _MAX_HTML = 3_000_000  # characters parsed; the fetcher already caps bytes, this bounds decoded text too
@@ -96,7 +97,8 @@ def _json_ld_published(doc: Any) -> str | None:
 
 
 def _meta_tags(doc: Any) -> dict[str, str]:
-    """Each ``<meta property|name|itemprop=… content=…>`` of the page, first non-empty one per key, in one pass."""
+    """Each ``<meta property|name|itemprop|http-equiv=… content=…>`` of the page, first non-empty one per key, in
+    one pass (``http-equiv`` names lowercased: pages write ``Content-Language`` every way)."""
     tags: dict[str, str] = {}
     for element in doc.iter("meta"):
         content = (element.get("content") or "").strip()
@@ -106,6 +108,8 @@ def _meta_tags(doc: Any) -> dict[str, str]:
             key = element.get(attr)
             if key:
                 tags.setdefault(f"{attr}={key}", content)
+        if equiv := element.get("http-equiv"):
+            tags.setdefault(f"http-equiv={equiv.lower()}", content)
     return tags
 
 
@@ -199,7 +203,13 @@ def extract(
     image = _meta(tags, "og:image", "og:image:url", "twitter:image", "twitter:image:src")
     image = urljoin(url, image) if image else _content_image(doc, url)
     og_title = _meta(tags, "og:title")
-    lang = (doc.get("lang") or "").split("-")[0].strip().lower() or None
+    # The page's declared language (`bot.language`): <html lang>, then Content-Language, then the social locale.
+    lang = (
+        primary(doc.get("lang"))
+        or primary(tags.get("http-equiv=content-language"))
+        or primary(_meta(tags, "og:locale"))
+        or None
+    )
     need_date = "published" not in known and published is None
     meta = PageMetadata(title=None, author=None, sitename=None, date=None)
     if need_date or not {"title", "author", "site_name"} <= known:

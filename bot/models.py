@@ -29,6 +29,7 @@ class ParsedFeed:
     site_url: str | None  # the site the feed belongs to
     entries: tuple[Entry, ...]  # document order (usually newest first)
     kind: str  # "rss20", "atom10", "json11", … for logs and `preview`
+    language: str = ""  # what the feed declares for itself (`bot.language.primary`), "" when it does not
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +81,7 @@ class Article:
     source: str  # the feed's or site's name
     body: str = ""  # extracted article text (for search)
     id: int | None = None
+    language: str = ""  # as its page or feed declares it (`bot.language`); "" unknown
 
 
 @dataclass(frozen=True, slots=True)

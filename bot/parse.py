@@ -26,6 +26,7 @@ import lxml.html
 from bot.charset import as_utf8, guessed_utf8
 from bot.dates import epoch_time, iso_time
 from bot.htmltext import html_to_text
+from bot.language import feed_language, primary
 from bot.models import Entry, ParsedFeed
 from bot.titles import detail_title, title_text
 
@@ -148,6 +149,7 @@ def _parse_fast(body: bytes, url: str, max_items: int) -> ParsedFeed | None:
         site_url=absolute_url(url, info.get("link")),
         entries=tuple(_fast_entry(e, url, kind) for e in entries[:max_items]),
         kind=kind,
+        language=feed_language(body),
     )
 
 
@@ -239,6 +241,7 @@ def read_tolerant(body: bytes, url: str, content_type: str, max_items: int) -> P
         site_url=absolute_url(url, info.get("link")),
         entries=entries,
         kind=kind,
+        language=feed_language(body),
     )
 
 
@@ -380,6 +383,7 @@ def _parse_json_feed(body: bytes, url: str, max_items: int) -> ParsedFeed:
         site_url=absolute_url(base, data.get("home_page_url")),
         entries=tuple(entries),
         kind=f"json{version.replace('.', '')}",
+        language=primary(data["language"]) if isinstance(data.get("language"), str) else "",
     )
 
 

@@ -204,7 +204,7 @@ class Poller:
             initial_posts=self._config.polling.initial_posts,
             max_age=timedelta(days=self._config.polling.max_age_days),
         )
-        articles = await self._builder.build_all(feed.id, examined.title, new)
+        articles = await self._builder.build_all(feed.id, examined.title, new, examined.language)
         writes = [ArticleWrite(article, item.deliver_to) for article, item in zip(articles, new, strict=True)]
         stats.new_articles += len(writes)
         outcome = schedule.after_fetch(

@@ -252,7 +252,9 @@ class NewsApp:
                 "None of its current articles passes this subscription's filters and age limit "
                 f"({self.config.polling.max_age_days} days), so nothing would post right now.",
             )
-        article = await self.builder.build(0, sub.name or found.parsed.title, chosen.to_post((0,)))
+        article = await self.builder.build(
+            0, sub.name or found.parsed.title, chosen.to_post((0,)), found.parsed.language
+        )
         return Preview(found.url, found.parsed.title, article)
 
     async def preview(self, view: SubscriptionView) -> Preview:
@@ -263,7 +265,8 @@ class NewsApp:
         """`newsbot preview`: the newest `count` items of any feed or page as they would post (no filters)."""
         found = await self._discover(url)
         items = candidates(found.parsed, 0)[:count]
-        return found, [await self.builder.build(0, found.parsed.title, c.to_post((0,))) for c in items]
+        language = found.parsed.language
+        return found, [await self.builder.build(0, found.parsed.title, c.to_post((0,)), language) for c in items]
 
     async def edit(self, view: SubscriptionView, **changes: object) -> None:
         """Change a subscription; a new channel also takes the posts already queued for the old one."""

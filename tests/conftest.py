@@ -184,15 +184,16 @@ async def services(make_config: Callable[..., Config], clock: FakeClock) -> Asyn
         yield svc
 
 
-def rss(items: list[dict[str, str]], title: str = "Test Feed") -> str:
+def rss(items: list[dict[str, str]], title: str = "Test Feed", language: str = "") -> str:
     """An RSS 2.0 document; each item may have title, link, guid, description, pubDate."""
+    declared = f"<language>{language}</language>" if language else ""
     parts = []
     for item in items:
         fields = "".join(f"<{k}>{v}</{k}>" for k, v in item.items())
         parts.append(f"<item>{fields}</item>")
     return (
         f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>{title}</title>'
-        f"<link>http://example.test/</link>{''.join(parts)}</channel></rss>"
+        f"<link>http://example.test/</link>{declared}{''.join(parts)}</channel></rss>"
     )
 
 

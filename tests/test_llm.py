@@ -336,3 +336,44 @@ async def test_news_summarize_uses_the_model_too(
         site.set("/other", page.replace("Council buys buses", "Buses bought"), "text/html")
         fallback = await services.app.summarize_url(site.url("/other"))
         assert fallback.summary.startswith("Springfield's council voted 7-2")  # the extractive one
+
+
+async def test_an_article_already_in_the_language_is_not_sent_for_translation(
+    make_config: Callable[..., Config], clock: FakeClock, site: Site, model: FakeModel
+) -> None:
+    """Summaries wanted in German: the German feed's article (its `<language>de-DE`, stored with the article) posts
+    as written with no request to the model; the English feed's article is translated; an article whose feed
+    declares nothing is translated too (unknown is not the same language)."""
+    config = make_config(
+        articles={"fetch_pages": False},
+        summaries={"provider": "openai-compatible", "base_url": model.base, "model": "m", "language": "de"},
+    )
+    german = "Der Stadtrat hat am Dienstag mit 7 zu 2 Stimmen beschlossen, 30 neue Elektrobusse zu kaufen."
+    site.set(
+        "/de.xml",
+        rss([{"title": "Busse", "link": "http://example.test/de/1", "description": german}], language="de-DE"),
+    )
+    site.set(
+        "/en.xml",
+        rss([{"title": "Buses", "link": "http://example.test/en/1", "description": ARTICLE}], language="en-us"),
+    )
+    site.set("/plain.xml", rss([{"title": "Buses 2", "link": "http://example.test/x/1", "description": ARTICLE}]))
+
+    def translations() -> int:
+        return sum(str(r["messages"][0]["content"]).startswith("Translate") for r in model.requests)  # type: ignore[index]
+
+    async with open_services(config, clock=clock, resolver=NO_DNS) as services:
+        sink = RecordingSink()
+        await follow(services, site.url("/de.xml"), channel=1)
+        await poll_and_deliver(services, sink)
+        assert translations() == 0
+        # As written: the model's English summary fails grounding on a German text, so the article's own sentence.
+        assert [p.description for _, p in sink.posts] == [german]
+        (stored,) = await services.store.latest_articles(1, limit=5)
+        assert stored.language == "de"  # kept in the database, so a restart or another process decides the same
+        await follow(services, site.url("/en.xml"), channel=2)
+        await poll_and_deliver(services, sink)
+        assert translations() == 1 and sink.posts[-1][1].description == GERMAN
+        await follow(services, site.url("/plain.xml"), channel=3)
+        await poll_and_deliver(services, sink)
+        assert sink.posts[-1][1].description == GERMAN  # translated (the same summary: from the stored translation)

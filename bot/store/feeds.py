@@ -155,6 +155,7 @@ class FeedStore(StoreBase):
                     a.image,
                     a.source,
                     now,
+                    a.language,
                 )
                 for a in (w.article for w in writes)
             ],

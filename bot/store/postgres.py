@@ -149,6 +149,10 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX pages_fetched ON pages(fetched);
     """,
+    # 8: the language an article's page or feed declares (see the SQLite migration)
+    """
+    ALTER TABLE articles ADD COLUMN language TEXT NOT NULL DEFAULT '';
+    """,
 )
 
 _ARRAY_TYPES = {"feed_id": "bigint", "published": "float8", "first_seen": "float8"}  # the rest: text

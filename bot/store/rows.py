@@ -34,6 +34,7 @@ ARTICLE_COLUMNS = (
     "image",
     "source",
     "first_seen",
+    "language",
 )
 BACKFILL_WINDOW = 50  # stored articles a new subscription's backfill chooses from
 
@@ -102,6 +103,7 @@ def article_of(r: Row) -> Article:
         source=r["source"],
         body=r["body"],
         id=r["id"],
+        language=r["language"],
     )
 
 

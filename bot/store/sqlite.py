@@ -154,6 +154,11 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX pages_fetched ON pages(fetched);
     """,
+    # 8: the language an article's page or feed declares, so a summary already in a subscription's language is
+    # not sent to the model for translation (`bot.language`); '' = not declared, as for every older article
+    """
+    ALTER TABLE articles ADD COLUMN language TEXT NOT NULL DEFAULT '';
+    """,
 )
 
 
