@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, get_type_hints
 
+from bot.language import AS_WRITTEN, primary
+
 
 class ConfigError(Exception):
     """A configuration problem the operator must fix before the bot can start."""
@@ -87,7 +89,8 @@ class SummariesSection:
     max_concurrency: int = 4
     max_input_chars: int = 12_000  # of article text sent per request
     cache_size: int = 2048  # answers kept in memory, per article and language
-    language: str = ""  # translate every summary into this language ("" = the article's); /feed edit overrides
+    # Translate every summary into this language ("" = as written); /feed language and /feed edit override it.
+    language: str = ""
 
     def api_key(self) -> str:
         return os.environ.get(self.api_key_env, "").strip() if self.api_key_env else ""
@@ -244,6 +247,8 @@ def _check_ranges(config: Config) -> None:
         raise ConfigError('summaries.provider: must be "extractive" or "openai-compatible"')
     if llm.provider == "openai-compatible" and not (llm.base_url.startswith(("http://", "https://")) and llm.model):
         raise ConfigError('summaries: provider "openai-compatible" needs base_url (http:// or https://) and model')
+    if llm.language and not primary(llm.language) and llm.language != AS_WRITTEN:
+        raise ConfigError(f"summaries.language: {llm.language[:20]!r} is not a language code like de, fr or pt-BR")
     if llm.timeout <= 0 or llm.max_concurrency < 1:
         raise ConfigError("summaries.timeout and summaries.max_concurrency: must be more than 0")
     if config.bot.log_level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR"):

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from bot.aiotools import wait_any
 from bot.config import DeliverySection
-from bot.language import already_in
+from bot.language import AS_WRITTEN, already_in
 from bot.llm import LLMSummarizer
 from bot.models import Article, Delivery, Post
 from bot.render import render
@@ -130,7 +130,7 @@ class Deliverer:
         grounded translation within its timeout; else as stored (never held back). An article declared in that
         language already is posted as written: no request, nothing to get wrong (`bot.language`)."""
         article, language = delivery.article, delivery.language or self._language
-        if self._translator is None or not language or not article.summary:
+        if self._translator is None or language in ("", AS_WRITTEN) or not article.summary:
             return article
         if already_in(article.language, language):
             return article

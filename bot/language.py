@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 
+AS_WRITTEN = "none"  # a subscription's or server's translation language meaning "post summaries as written"
 _TAG = re.compile(r"\s*([A-Za-z]{2,3})(?:[-_]([A-Za-z0-9]{2,8}))?")
 # A feed's own language, in its head: RSS <language> or <dc:language>, or xml:lang on the Atom root. Read before the
 # first item, so an item's quoted markup cannot speak for the feed.

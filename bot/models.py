@@ -62,7 +62,9 @@ class Subscription:
     paused_reason: str | None
     interval: int | None = None  # per-subscription request; the feed polls at the smallest one
     name: str = ""  # what the admin or the config called it; labels its posts and `/feed list` when set
-    language: str = ""  # summaries translated into this language (needs [summaries] with a model); "" = as written
+    # Summaries translated into this language (needs [summaries] with a model); "" = the server's default (else the
+    # operator's), "none" = as written whatever the defaults say.
+    language: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,4 +121,4 @@ class Delivery:
     mention_role_id: int | None
     nonce: str
     attempts: int
-    language: str = ""  # the subscription's translation language, "" for none
+    language: str = ""  # the subscription's translation language, else its server's; "" = the operator's, "none"

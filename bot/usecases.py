@@ -22,6 +22,7 @@ from bot.articles import ArticleBuilder
 from bot.config import Config
 from bot.decide import backfill, candidates, preview_choice
 from bot.fetch import Fetcher
+from bot.language import AS_WRITTEN
 from bot.models import Article, Subscription
 from bot.netguard import refusal_for_url
 from bot.poll import Discovered, DiscoveryError, discover
@@ -274,19 +275,35 @@ class NewsApp:
             minimum = self.config.polling.min_interval
             if int(changes["interval"]) < minimum:  # type: ignore[call-overload]
                 raise UseCaseError(f"The shortest interval is {minimum // 60} minutes.")
-        if changes.get("language"):
-            changes["language"] = language_tag(str(changes["language"]))
-            if self.config.summaries.provider == "extractive":
-                raise UseCaseError(
-                    "Translation needs a language model: the bot's operator can set `[summaries] provider` in its "
-                    "config. Summaries are posted in the article's own language meanwhile."
-                )
+        if "language" in changes:
+            changes["language"] = self._translation_language(str(changes["language"]))
         if "channel_id" in changes and any(
             v.subscription.channel_id == changes["channel_id"] and v.feed.id == view.feed.id
             for v in await self.store.guild_subscriptions(view.subscription.guild_id)
         ):
             raise UseCaseError(f"<#{changes['channel_id']}> already follows this feed.")
         await self.store.update_subscription(view.subscription.id, **changes)
+
+    def _translation_language(self, value: str) -> str:
+        """A language to translate summaries into as stored: a checked tag, "none" (as written) or "" (the default
+        above it). Only a tag needs a model."""
+        value = value.strip()
+        if value.lower() in ("", AS_WRITTEN):
+            return value.lower()
+        tag = language_tag(value)
+        if self.config.summaries.provider == "extractive":
+            raise UseCaseError(
+                "Translation needs a language model: the bot's operator can set `[summaries] provider` in its "
+                "config. Summaries are posted in the article's own language meanwhile."
+            )
+        return tag
+
+    async def set_server_language(self, guild_id: int, value: str) -> str:
+        """`/feed language`: the language this server's summaries are translated into, for every subscription that
+        names none of its own ("none": as written; "": the operator's default). Returns what was stored."""
+        language = self._translation_language(value)
+        await self.store.set_guild_language(guild_id, language)
+        return language
 
     async def pause(self, view: SubscriptionView, reason: str) -> None:
         await self.store.update_subscription(view.subscription.id, paused_reason=reason[:100])

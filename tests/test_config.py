@@ -22,6 +22,7 @@ def test_defaults_are_valid() -> None:
         ({"feeds": [{"channel_id": 1}]}, "feeds[0].url: required"),
         ({"feeds": [{"url": "ftp://x"}]}, "feeds[0].url: must start with http"),
         ({"bot": {"log_level": "LOUD"}}, "bot.log_level"),
+        ({"summaries": {"language": "German"}}, "summaries.language: 'German' is not a language code"),
     ],
 )
 def test_errors_name_the_key(data, message) -> None:

@@ -270,6 +270,15 @@ async def test_list_edit_pause_resume_test_remove(site: Site, fake: FakeDiscord,
         no_model = await fake.invoke(guild, news, "feed", "edit", {"feed": str(sub.id), "language": "de"})
         assert "needs a language model" in no_model.text()  # said to the admin; nothing changed
         assert (await run.services.store.guild_subscriptions(guild.id))[0].subscription.language == ""
+        server_de = await fake.invoke(guild, news, "feed", "language", {"language": "de"})
+        assert "needs a language model" in server_de.text() and await run.services.store.guild_language(guild.id) == ""
+        as_written = await fake.invoke(guild, news, "feed", "language", {"language": "none"})
+        assert "posted as written" in as_written.text() and await run.services.store.guild_language(guild.id) == "none"
+        shown = await fake.invoke(guild, news, "feed", "language")
+        assert "posted as written" in shown.text()
+        assert "Server default: summaries as written" in (await fake.invoke(guild, news, "feed", "list")).text()
+        edited = await fake.invoke(guild, news, "feed", "edit", {"feed": str(sub.id), "language": "default"})
+        assert "summaries in the server's language" in edited.text()
         paused = await fake.invoke(guild, news, "feed", "pause", {"feed": "Coast"})
         assert "Paused" in paused.text()
         assert (await run.services.store.guild_subscriptions(guild.id))[0].subscription.paused_reason

@@ -306,11 +306,18 @@ async def test_a_language_needs_a_model_and_a_real_language_tag(
         (view,) = await services.store.guild_subscriptions(1)
         with pytest.raises(UseCaseError, match="needs a language model"):
             await services.app.edit(view, language="de")
+        with pytest.raises(UseCaseError, match="needs a language model"):
+            await services.app.set_server_language(1, "de")
+        assert await services.app.set_server_language(1, "None") == "none"  # "as written" needs no model
+        await services.app.edit(view, language="none")
     with_model = make_config(summaries={"provider": "openai-compatible", "base_url": model.base, "model": "m"})
     async with open_services(with_model, clock=clock, resolver=NO_DNS) as services:
         (view,) = await services.store.guild_subscriptions(1)
         with pytest.raises(UseCaseError, match="not a language code"):
             await services.app.edit(view, language="de; DROP TABLE")
+        with pytest.raises(UseCaseError, match="not a language code"):
+            await services.app.set_server_language(1, "deutsch")
+        assert await services.store.guild_language(1) == "none"  # a refused value changes nothing
         await services.app.edit(view, language="pt-BR")
         (view,) = await services.store.guild_subscriptions(1)
         assert view.subscription.language == "pt-BR"
@@ -377,3 +384,45 @@ async def test_an_article_already_in_the_language_is_not_sent_for_translation(
         await follow(services, site.url("/plain.xml"), channel=3)
         await poll_and_deliver(services, sink)
         assert sink.posts[-1][1].description == GERMAN  # translated (the same summary: from the stored translation)
+
+
+async def test_a_server_language_sits_between_the_operator_default_and_a_feed_own(
+    make_config: Callable[..., Config], clock: FakeClock, site: Site, model: FakeModel
+) -> None:
+    """Which language a post's summary is translated into: the subscription's own, else its server's
+    (`/feed language`), else the operator's `[summaries] language`; "none" at either level means as written."""
+    config = make_config(
+        articles={"fetch_pages": False},
+        summaries={"provider": "openai-compatible", "base_url": model.base, "model": "m", "language": "de"},
+    )
+
+    def into() -> list[str]:
+        prompts = [str(r["messages"][0]["content"]) for r in model.requests]  # type: ignore[index]
+        return [p.split("into ", 1)[1].split(".", 1)[0] for p in prompts if p.startswith("Translate")]
+
+    async def post(path: str, channel: int) -> str:
+        item = {"title": f"Buses {path}", "link": f"http://example.test{path}", "description": ARTICLE}
+        site.set(path, rss([item]))
+        await follow(services, site.url(path), channel=channel)
+        await poll_and_deliver(services, sink)
+        return sink.posts[-1][1].description
+
+    async with open_services(config, clock=clock, resolver=NO_DNS) as services:
+        sink = RecordingSink()
+        await services.app.set_server_language(1, "none")
+        assert await post("/a.xml", 1) == GOOD and into() == []  # the server said "as written"
+        await services.app.set_server_language(1, "fr")
+        assert await post("/b.xml", 2) == GERMAN and into() == ["fr"]  # the fake model answers in German
+        (view,) = [v for v in await services.store.guild_subscriptions(1) if v.subscription.channel_id == 2]
+        await services.app.edit(view, language="it")  # the feed's own wins over the server's
+        clock.advance(3600)
+        site.set("/b.xml", rss([{"title": "More", "link": "http://example.test/b2", "description": ARTICLE}]))
+        await poll_and_deliver(services, sink)
+        assert into() == ["fr", "it"]
+        await services.app.set_server_language(1, "")  # back to the operator's
+        assert await post("/c.xml", 3) == GERMAN and into() == ["fr", "it", "de"]
+        await services.app.edit(view, language="none")  # this feed as written, whatever the defaults
+        clock.advance(3600)
+        site.set("/b.xml", rss([{"title": "Last", "link": "http://example.test/b3", "description": ARTICLE}]))
+        await poll_and_deliver(services, sink)
+        assert sink.posts[-1][1].description == GOOD and len(into()) == 3

@@ -101,7 +101,8 @@ async def test_migrate_copies_everything_and_the_bot_goes_on_without_reposting(
 ) -> None:
     from bot.config import parse_config
 
-    site.set("/feed", rss([{"title": f"Story {n}", "link": site.url(f"/s/{n}"), "guid": f"g{n}"} for n in (3, 2, 1)]))
+    items = [{"title": f"Story {n}", "link": site.url(f"/s/{n}"), "guid": f"g{n}"} for n in (3, 2, 1)]
+    site.set("/feed", rss(items, language="de"))
     settings = {
         "network": {"allowed_networks": ["127.0.0.0/8"]},
         "polling": {"initial_posts": 3},
@@ -115,6 +116,7 @@ async def test_migrate_copies_everything_and_the_bot_goes_on_without_reposting(
         await services.poller().run_once()
         sent = await services.deliverer(sink).run_once(limit=4)  # two still pending at the move
         await services.store.set_meta("commands_hash", "abc")
+        await services.store.set_guild_language(1, "fr")
         before = await services.store.table_counts()
     assert sent == 4
     config = tmp_path / "config.toml"
@@ -133,6 +135,8 @@ async def test_migrate_copies_everything_and_the_bot_goes_on_without_reposting(
     async with open_services(moved, clock=clock, resolver=NO_DNS) as services:
         assert await services.store.table_counts() == before
         assert await services.store.get_meta("commands_hash") == "abc"
+        assert await services.store.guild_language(1) == "fr"  # a server's settings move too
+        assert {a.language for a in await services.store.latest_articles(1, limit=10)} == {"de"}
         feed = await services.store.feed_by_url(site.url("/feed"))
         assert feed is not None
         await services.store.make_due(feed.id)

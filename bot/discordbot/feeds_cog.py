@@ -67,9 +67,24 @@ def describe(view: SubscriptionView) -> str:
     if sub.exclude_words:
         lines.append("never with: " + ", ".join(sub.exclude_words))
     if sub.language:
-        lines.append(f"summaries in {sub.language}")
+        lines.append(_language_note(sub.language, ""))
     lines.append(status_line(view))
     return cut("\n".join(lines), 1024)
+
+
+def _language_choice(value: str) -> str:
+    """What an admin typed for a translation language, as the use case takes it: "none" or "off" = as written,
+    "default" = the level above (the server's, else the operator's); anything else is checked as a tag there."""
+    value = value.strip()
+    if value.lower() in ("none", "off"):
+        return "none"
+    return "" if value.lower() == "default" else value
+
+
+def _language_note(language: str, default: str) -> str:
+    if language == "none":
+        return "summaries as written"
+    return f"summaries in {language}" if language else f"summaries in {default}"
 
 
 def bot_permission_problem(channel: discord.abc.GuildChannel) -> str | None:
@@ -188,11 +203,38 @@ class FeedsCog(commands.GroupCog, group_name="feed", group_description="Choose w
         pages = (len(views) + PAGE_SIZE - 1) // PAGE_SIZE
         page = min(page, pages)
         embed = discord.Embed(title=f"Feeds of this server ({len(views)})", color=0x5865F2)
+        if language := await self.store.guild_language(interaction.guild_id):
+            embed.description = f"Server default: {_language_note(language, '')} (`/feed language`)"
         for view in views[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]:
             name = cut(discord.utils.escape_markdown(view.label), 250)
             embed.add_field(name=f"{view.subscription.id} · {name}", value=describe(view), inline=False)
         embed.set_footer(text=f"Page {page} of {pages}" + (" · use the page option for more" if pages > 1 else ""))
         await interaction.response.send_message(embed=embed, ephemeral=True)
+
+    @app_commands.command(
+        name="language", description="Translate this server's summaries into a language (needs a model)"
+    )
+    @app_commands.describe(
+        language="A code (de, pt-BR…); 'none' as written; 'default' the bot's setting. Leave out to see the current"
+    )
+    async def language(
+        self, interaction: discord.Interaction, language: app_commands.Range[str, 1, 20] | None = None
+    ) -> None:
+        assert interaction.guild_id is not None
+        if language is None:
+            current = await self.store.guild_language(interaction.guild_id)
+        else:
+            current = await self.app.set_server_language(interaction.guild_id, _language_choice(language))
+        fallback = self.bot.services.config.summaries.language
+        if current == "none" or not (current or fallback):
+            said = "are posted as written"
+        else:
+            said = f"are translated into {current or fallback}" + ("" if current else " (the bot's default)")
+        await interaction.response.send_message(
+            f"🌐 This server's summaries {said}. A feed's own `/feed edit language:` wins over it; an article "
+            "already written in that language is posted as it is.",
+            ephemeral=True,
+        )
 
     @app_commands.command(name="edit", description="Change where and how a feed posts")
     @app_commands.describe(
@@ -203,7 +245,7 @@ class FeedsCog(commands.GroupCog, group_name="feed", group_description="Choose w
         no_mention="Stop mentioning a role",
         include="Only post articles with these words (comma-separated; empty to clear)",
         exclude="Never post articles with these words",
-        language="Translate summaries into this language (e.g. de, pt-BR; 'none' to stop); needs an LLM endpoint",
+        language="Translate summaries into this language (de, pt-BR…), 'none' as written, 'default' the server's",
     )
     async def edit(
         self,
@@ -248,8 +290,8 @@ class FeedsCog(commands.GroupCog, group_name="feed", group_description="Choose w
             changes["exclude_words"] = parse_words(exclude)
             notes.append("exclude words updated")
         if language is not None:
-            changes["language"] = "" if language.strip().lower() in ("none", "off", "") else language.strip()
-            notes.append(f"summaries in {changes['language']}" if changes["language"] else "summaries untranslated")
+            changes["language"] = choice = _language_choice(language)
+            notes.append(_language_note(choice, "the server's language"))
         if not changes:
             raise UserError("Nothing to change: pick at least one option.")
         await self.app.edit(view, **changes)

@@ -14,8 +14,9 @@ from typing import Any, Protocol
 
 Row = Any  # aiosqlite.Row or asyncpg.Record: r["column"], r[0], r.keys()
 
-TABLES = ("feeds", "subscriptions", "articles", "deliveries", "meta")  # in foreign-key order
+TABLES = ("feeds", "subscriptions", "articles", "deliveries", "meta", "guild_settings")  # in foreign-key order
 OUTBOX_CHANNEL = "newsbot_outbox"  # PostgreSQL NOTIFY channel: new deliveries; payload = comma-separated guild ids
+_KEYS = {"meta": "key", "guild_settings": "guild_id"}  # tables keyed by something other than an `id`
 POLL_CHANNEL = "newsbot_poll"  # PostgreSQL NOTIFY channel: a feed became due now (followed, resumed)
 
 
@@ -73,7 +74,7 @@ class Backend(Conn, Protocol):
 
 async def table_rows(conn: Conn, table: str, batch: int = 2000) -> AsyncIterator[list[Row]]:
     """Every row of a table in key order, in batches (what `newsbot migrate` copies); the same SQL on both."""
-    order = "key" if table == "meta" else "id"
+    order = _KEYS.get(table, "id")
     last: Any = "" if table == "meta" else -1
     while True:
         rows = await conn.fetch(f"SELECT * FROM {table} WHERE {order} > ? ORDER BY {order} LIMIT {batch}", (last,))

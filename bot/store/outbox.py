@@ -34,9 +34,12 @@ class OutboxStore(StoreBase):
             "FROM deliveries d JOIN subscriptions s ON s.id = d.subscription_id "
             f"WHERE d.status = 'pending' AND s.paused_reason IS NULL {shard_sql}) "
             "SELECT d.id AS d_id, d.subscription_id, d.channel_id, d.nonce, d.attempts, s.guild_id, "
-            "s.mention_role_id, s.name AS sub_name, s.language AS sub_language, a.* "
+            "s.mention_role_id, s.name AS sub_name, a.*, "
+            # The subscription's translation language, else its server's ('' = the operator's default).
+            "CASE WHEN s.language <> '' THEN s.language ELSE COALESCE(g.language, '') END AS sub_language "
             "FROM p JOIN deliveries d ON d.id = p.id "
             "JOIN subscriptions s ON s.id = d.subscription_id JOIN articles a ON a.id = d.article_id "
+            "LEFT JOIN guild_settings g ON g.guild_id = s.guild_id "
             "WHERE p.rn <= ? AND p.head_due <= ? AND p.next_attempt <= ? ORDER BY d.id LIMIT ?",
             (*shard_params, per_channel, now, now, limit),
         )

@@ -149,9 +149,10 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX pages_fetched ON pages(fetched);
     """,
-    # 8: the language an article's page or feed declares (see the SQLite migration)
+    # 8: the language an article's page or feed declares; a server's own settings (see the SQLite migration)
     """
     ALTER TABLE articles ADD COLUMN language TEXT NOT NULL DEFAULT '';
+    CREATE TABLE guild_settings (guild_id BIGINT PRIMARY KEY, language TEXT NOT NULL DEFAULT '');
     """,
 )
 

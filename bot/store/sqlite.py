@@ -155,9 +155,12 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX pages_fetched ON pages(fetched);
     """,
     # 8: the language an article's page or feed declares, so a summary already in a subscription's language is
-    # not sent to the model for translation (`bot.language`); '' = not declared, as for every older article
+    # not sent to the model for translation (`bot.language`); '' = not declared, as for every older article. And a
+    # server's own settings: the language its subscriptions' summaries are translated into unless they say
+    # otherwise ('' = the operator's `[summaries] language`, 'none' = as written)
     """
     ALTER TABLE articles ADD COLUMN language TEXT NOT NULL DEFAULT '';
+    CREATE TABLE guild_settings (guild_id INTEGER PRIMARY KEY, language TEXT NOT NULL DEFAULT '');
     """,
 )
 

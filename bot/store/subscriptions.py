@@ -191,3 +191,15 @@ class SubscriptionStore(StoreBase):
             "UPDATE subscriptions SET paused_reason = ? WHERE guild_id = ? AND paused_reason IS NULL",
             (reason[:300], guild_id),
         )
+
+    async def guild_language(self, guild_id: int) -> str:
+        """The server's own translation language ('' = the operator's default, 'none' = as written)."""
+        row = await self._db.fetchrow("SELECT language FROM guild_settings WHERE guild_id = ?", (guild_id,))
+        return str(row["language"]) if row is not None else ""
+
+    async def set_guild_language(self, guild_id: int, language: str) -> None:
+        await self._db.execute(
+            "INSERT INTO guild_settings (guild_id, language) VALUES (?, ?) "
+            "ON CONFLICT (guild_id) DO UPDATE SET language = excluded.language",
+            (guild_id, language),
+        )
