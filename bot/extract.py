@@ -48,6 +48,14 @@ _BOILERPLATE = re.compile(
     r"|share (?:this|on)\b.{0,60}|follow us\b.{0,80}|click here\b.{0,120}"
     r"|(?:we use|this (?:site|website) uses) cookies\b.{0,200}"
     r"|this (?:copy|article|content) is for your personal,? non-?commercial use only\b.{0,300}"
+    # Reader prompts, contact lines, widget messages, legal lines, a bare link, shortcode residue, a lone timestamp.
+    r"|(?:like|liked|enjoy|enjoyed|love|loved) this (?:story|article|post|piece)\?.{0,80}"
+    r"|(?:tell us|let us know) what you think\W{0,5}.{0,60}"
+    r"|(?:write to|contact|email) .{1,80} at \S+@\S+\.\w+\.?"
+    r"|(?:an error has occurred|something went wrong|oops)\b.{0,80}"
+    r"|this (?:article|story|page) has been (?:sent|shared|saved)\b.{0,80}"
+    r"|.{0,160}\ball rights reserved\.?|https?://\S+|.*\[/[a-z_]+\].*"
+    r"|(?:updated|published|posted|last updated|first published)(?: at| on)?:? [\w ,.:/-]{0,40}"
     r")$",
     re.IGNORECASE,
 )

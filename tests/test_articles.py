@@ -82,6 +82,33 @@ def test_a_space_lost_between_two_elements_is_put_back(line: str, cleaned: str) 
     assert clean_text(line) == cleaned
 
 
+@pytest.mark.parametrize(
+    ("line", "furniture"),
+    [
+        ("Like this story? Share it with a friend!", True),
+        ("Tell us what YOU think...", True),
+        ("Write to Al Root at allen.root@dowjones.com", True),
+        ("An error has occurred, please try again later.", True),
+        ("This article has been sent to", True),
+        ("Copyright ©2019 Dow Jones & Company, Inc. All Rights Reserved", True),
+        ("https://www.example.com/articles/some-story-123", True),
+        ("[button link=”http://example.com/submit/” type=”big”] Send us YOUR review[/button]", True),
+        ("Updated at 1:23 p.m.", True),
+        ("Published: 19 November 2019", True),
+        # Article sentences that share words with those lines stay.
+        ("Police said they would contact the family at the hospital on Monday.", False),
+        ("Readers who like this story's ending will be pleased: the sequel is due in 2027.", False),
+        ("The company posted record profits in the third quarter, up 20% from a year earlier.", False),
+        ("An error in the software caused the outage, the operator said on Tuesday evening.", False),
+        ("Details are at https://example.com/report and in the council's minutes.", False),
+        ("The band said the rights to the album were reserved for its label until 2030.", False),
+    ],
+)
+def test_furniture_lines_go_and_article_lines_stay(line: str, furniture: bool) -> None:
+    text = f"The council met on Tuesday to vote on the budget for next year.\n{line}"
+    assert clean_text(text) == (text.split("\n")[0] if furniture else text)
+
+
 def test_first_content_image_when_page_names_none() -> None:
     html = (
         """<html><body><article><h1>T</h1><img src="/logo.png"><img src="data:image/png;base64,xx">
