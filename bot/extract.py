@@ -44,17 +44,23 @@ _BOILERPLATE = re.compile(
     r"|(?:credit|source|copyright|©)\s*[:|].{0,120}"
     r"|advertisement|sponsored( content)?|fetching more content\.*|loading\.*|quick links"
     r"|(?:read|see) (?:more|also)\b.{0,120}|more from\b.{0,120}|related(?: articles| stories)?:?"
+    r"|related(?: articles| stories| content| coverage| reading)?\s*:.{1,200}"
     r"|(?:sign up|subscribe)\b.{0,160}(?:newsletter|inbox|updates)\.?"
     r"|share (?:this|on)\b.{0,60}|follow us\b.{0,80}|click here\b.{0,120}"
     r"|(?:we use|this (?:site|website) uses) cookies\b.{0,200}"
     r"|this (?:copy|article|content) is for your personal,? non-?commercial use only\b.{0,300}"
-    # Reader prompts, contact lines, widget messages, legal lines, a bare link, shortcode residue, a lone timestamp.
+    # Reader prompts and appeals, contributor and contact lines, widget messages, legal lines, a bare or labelled link,
+    # shortcode residue, a lone timestamp. Found by reading what was left on the dev pages; each is a kind of line
+    # many sites print, matched only as a whole line (the tests keep article sentences that share their words).
     r"|(?:like|liked|enjoy|enjoyed|love|loved) this (?:story|article|post|piece)\?.{0,80}"
     r"|(?:tell us|let us know) what you think\W{0,5}.{0,60}"
+    r"|if you (?:enjoyed|liked|value|appreciate|enjoy|like) (?:this|our) "
+    r"(?:article|story|post|journalism|reporting|work)\b.{0,500}"
+    r"|.{0,250}\bcontributed (?:reporting )?to this (?:report|story|article)\.?"
     r"|(?:write to|contact|email) .{1,80} at \S+@\S+\.\w+\.?"
     r"|(?:an error has occurred|something went wrong|oops)\b.{0,80}"
     r"|this (?:article|story|page) has been (?:sent|shared|saved)\b.{0,80}"
-    r"|.{0,160}\ball rights reserved\.?|https?://\S+|.*\[/[a-z_]+\].*"
+    r"|.{0,160}\ball rights reserved\.?|(?:[\w ]{1,20}:\s*)?https?://\S+|.*\[/[a-z_]+\].*"
     r"|(?:updated|published|posted|last updated|first published)(?: at| on)?:? [\w ,.:/-]{0,40}"
     r")$",
     re.IGNORECASE,

@@ -95,6 +95,10 @@ def test_a_space_lost_between_two_elements_is_put_back(line: str, cleaned: str) 
         ("[button link=”http://example.com/submit/” type=”big”] Send us YOUR review[/button]", True),
         ("Updated at 1:23 p.m.", True),
         ("Published: 19 November 2019", True),
+        ("Related: The 15 Weirdest Galaxies in Our Universe", True),
+        ("If you enjoyed this article, we have a proposition for you: join our members.", True),
+        ("Associated Press writers Alan Fram and Zeke Miller contributed to this report.", True),
+        ("Listen: http://po.st/TP_615", True),
         # Article sentences that share words with those lines stay.
         ("Police said they would contact the family at the hospital on Monday.", False),
         ("Readers who like this story's ending will be pleased: the sequel is due in 2027.", False),
@@ -102,6 +106,8 @@ def test_a_space_lost_between_two_elements_is_put_back(line: str, cleaned: str) 
         ("An error in the software caused the outage, the operator said on Tuesday evening.", False),
         ("Details are at https://example.com/report and in the council's minutes.", False),
         ("The band said the rights to the album were reserved for its label until 2030.", False),
+        ("If you enjoyed the first film, the sequel will not disappoint, critics said on Friday.", False),
+        ("Three reporters contributed to the investigation, which took a year to complete.", False),
     ],
 )
 def test_furniture_lines_go_and_article_lines_stay(line: str, furniture: bool) -> None:
