@@ -53,18 +53,34 @@ def evaluate(fn: Callable[[str], str], items: list[tuple[str, str]]) -> dict[str
     }
 
 
+def load(path: Path) -> list[tuple[str, str]]:
+    """(article, reference) pairs from the dev file's shape (id -> {"article", "reference"}), a list of such
+    records, or JSON lines; "highlights" is read as the reference too, as CNN/DailyMail's own releases name it.
+    Records without both are left out, and counted."""
+    text = path.read_text(encoding="utf-8")
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError:
+        data = [json.loads(line) for line in text.splitlines() if line.strip()]
+    records = list(data.values()) if isinstance(data, dict) else list(data)
+    items = []
+    for record in records:
+        article = record.get("article") if isinstance(record, dict) else None
+        reference = (record.get("reference") or record.get("highlights")) if isinstance(record, dict) else None
+        if isinstance(article, str) and article.strip() and isinstance(reference, str) and reference.strip():
+            items.append((article, " ".join(reference.split()).replace(" . ", ". ")))
+    if len(items) < len(records):
+        print(f"{len(records) - len(items)} records without an article and a reference were left out", file=sys.stderr)
+    return items
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("dataset", type=Path)
     parser.add_argument("--llm-base-url", default="", help="an OpenAI-compatible endpoint to add as a method")
     parser.add_argument("--llm-model", default="")
     args = parser.parse_args()
-    data = json.loads(args.dataset.read_text(encoding="utf-8"))
-    items = [
-        (v["article"], v["reference"].replace(" . ", ". "))
-        for v in data.values()
-        if v.get("article") and v.get("reference")
-    ]
+    items = load(args.dataset)
     print(f"{len(items)} articles from {args.dataset}")
     print(
         f"{'method':<10}{'ROUGE-1':>9}{'ROUGE-2':>9}{'ROUGE-L':>9}{'chars':>8}{'words':>7}{'ms/art':>8}{'p95':>7}{'faithful':>10}"
