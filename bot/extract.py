@@ -68,9 +68,13 @@ _BOILERPLATE = re.compile(
 
 
 # Where two inline elements met without a space: a dateline "(CNN)" in its own element before "The …", or two
-# paragraphs run together ("a chief physician.Police arrested …"). Two lowercase letters before the stop keep
-# abbreviations and initials ("St.Louis", "U.S.Army") as they are.
-_GLUED = re.compile(r"(?<=\w\))(?=[A-Z])|(?<=[a-z]{2}[.!?])(?=[A-Z][a-z])")
+# paragraphs run together ("a chief physician.Police arrested …"; Cyrillic the same; Korean "흔하다.현재", which
+# puts a space between sentences too). Two lowercase letters before the stop keep abbreviations and initials
+# ("St.Louis", "U.S.Army") as they are.
+_GLUED = re.compile(
+    r"(?<=\w\))(?=[A-Z])|(?<=[a-z]{2}[.!?])(?=[A-Z][a-z])|(?<=[а-яё]{2}[.!?])(?=[А-ЯЁ][а-яё])"
+    r"|(?<=[\uac00-\ud7af][.!?])(?=[\uac00-\ud7af])"
+)
 
 
 def clean_text(text: str, title: str | None = None) -> str:

@@ -16,6 +16,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
+# Chinese and Japanese write sentences without a space between them; Korean (Hangul) puts one, like Latin scripts.
+_SPACELESS = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _WORD = re.compile(r"\w+", re.UNICODE)
 _ABBREVIATIONS = frozenset(
     {
@@ -263,7 +265,7 @@ def summarize(
         len(s.text) / (1 + decay * i) * (quote_weight if _OPENS_QUOTE.match(s.text) else 1.0)
         for i, s in enumerate(pool)
     ]
-    joiner = "" if cjk else " "
+    joiner = "" if len(_SPACELESS.findall(text[:400])) > 40 else " "
     best: tuple[int, ...] = ()
     best_score = 0.0
     for size in range(1, max_sentences + 1):

@@ -76,6 +76,9 @@ async def test_extraction_and_summary_of_german_article() -> None:
         ("St.Louis and U.S.Army and Ph.D.", "St.Louis and U.S.Army and Ph.D."),  # abbreviations and initials
         ("sites such as booking.com and f(x)", "sites such as booking.com and f(x)"),
         ("The 3.5GHz chip (2026)", "The 3.5GHz chip (2026)"),
+        ("흔한 일이다.현재 방송 중이다", "흔한 일이다. 현재 방송 중이다"),
+        ("сказал министр.Полиция задержала", "сказал министр. Полиция задержала"),
+        ("т.е.Москва и 3.5.Итог", "т.е.Москва и 3.5.Итог"),
     ],
 )
 def test_a_space_lost_between_two_elements_is_put_back(line: str, cleaned: str) -> None:
@@ -330,6 +333,15 @@ def test_cjk_sentences_split_and_summarize() -> None:
     assert "知事は「住民の安全が最優先だ。」と述べた。" in sentences
     summary = summarize(text)
     assert summary.startswith("東京都は") and " " not in summary and len(summary) <= 500
+
+
+def test_korean_sentences_keep_the_space_between_them() -> None:
+    text = (
+        "서울시는 25일 새 방재 계획을 발표했다. 계획에 따르면 해안 지역에 대피소 열 곳이 늘어난다. "
+        "시장은 주민의 안전이 최우선이라고 말했다. 공사는 내년 봄에 시작될 예정이다."
+    )
+    summary = summarize(text)
+    assert summary.startswith("서울시는 25일 새 방재 계획을 발표했다. 계획에") and len(summary) <= 500
 
 
 def test_single_overlong_sentence_is_clipped_at_a_word() -> None:
