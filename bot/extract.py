@@ -88,10 +88,35 @@ def clean_text(text: str, title: str | None = None) -> str:
     out: list[str] = []
     for line in text.splitlines():
         line = _GLUED.sub(" ", " ".join(line.split()))
-        if not line or _BOILERPLATE.match(line) or line.casefold() == headline:
+        if not line or _BOILERPLATE.match(line) or (headline and _restates(line.casefold(), headline)):
             continue
         out.append(line)
     return "\n".join(out)
+
+
+_HEADLINE_WORDS = 0.7  # share of the words a line and the headline must have in common to be the same headline
+
+
+def _restates(line: str, headline: str) -> bool:
+    """Whether a line is the headline again, in the page's other wording ("High School Roundup: …" under the title
+    "HS Roundup: …"): the post shows the title already, so a summary must not open by repeating it. Only a line
+    without a sentence's final stop and not much longer than the headline counts, so a lede that restates the
+    headline as a sentence stays."""
+    if line == headline:
+        return True
+    if line[-1:] in ".!?…\"'”’" or len(line) > 1.5 * len(headline):
+        return False
+    words, title = _WORDS.findall(line), _WORDS.findall(headline)
+    if len(words) < 4:
+        return False
+    # Both ways: most of the line is headline, and most of the headline is in the line (a section heading such as
+    # "Tour dates" shares words with the title but says a small part of it).
+    shared = sum(w in set(title) for w in words)
+    covered = sum(w in set(words) for w in title)
+    return shared >= _HEADLINE_WORDS * len(words) and covered >= _HEADLINE_WORDS * len(title)
+
+
+_WORDS = re.compile(r"\w+")
 
 
 def _json_ld_published(doc: Any) -> str | None:

@@ -86,6 +86,26 @@ def test_a_space_lost_between_two_elements_is_put_back(line: str, cleaned: str) 
 
 
 @pytest.mark.parametrize(
+    ("line", "headline"),
+    [
+        ("High School Roundup: Viera defeats Rockledge to remain undefeated", True),
+        ("HS Roundup: Viera defeats Rockledge to remain undefeated", True),
+        ("hs roundup: viera defeats rockledge to remain undefeated", True),
+        # A lede that restates the headline as a sentence is the article.
+        ("Viera defeated Rockledge on Tuesday to remain undefeated this season.", False),
+        ("Viera defeats Rockledge to remain undefeated, coach says", True),  # a headline, attributed
+        ("Viera coach praises her defense after the Rockledge game", False),  # other words
+        ("Viera defeats Rockledge", False),  # too short to tell
+        ("Roundup", False),
+    ],
+)
+def test_the_headline_repeated_in_other_words_is_dropped(line: str, headline: bool) -> None:
+    text = f"{line}\nThe council met on Tuesday to vote on the budget for next year."
+    cleaned = clean_text(text, "HS Roundup: Viera defeats Rockledge to remain undefeated")
+    assert cleaned == (text.split("\n")[1] if headline else text)
+
+
+@pytest.mark.parametrize(
     ("line", "furniture"),
     [
         ("Like this story? Share it with a friend!", True),
