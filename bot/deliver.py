@@ -9,8 +9,6 @@ pause the channel's subscriptions with the reason, which admins see in `/feed li
 from __future__ import annotations
 
 import asyncio
-import dataclasses
-import hashlib
 import logging
 import time
 from collections import defaultdict
@@ -19,11 +17,10 @@ from typing import TYPE_CHECKING, Protocol
 
 from bot.aiotools import wait_any
 from bot.config import DeliverySection
-from bot.language import AS_WRITTEN, already_in
-from bot.llm import LLMSummarizer
-from bot.models import Article, Delivery, Post
+from bot.models import Delivery, Post
 from bot.render import render
 from bot.store import ShardSet, Store
+from bot.translate import Translations
 
 if TYPE_CHECKING:
     from bot.metrics import Metrics
@@ -69,14 +66,10 @@ class Deliverer:
         notify: Notify | None = None,
         shards: ShardSet | None = None,
         metrics: Metrics | None = None,
-        translator: LLMSummarizer | None = None,
-        language: str = "",
-        summary_chars: int = 500,
+        translations: Translations | None = None,
     ) -> None:
         self._store = store
-        self._translator = translator  # summaries into a subscription's language (else `language`), when set
-        self._language = language
-        self._summary_chars = summary_chars
+        self._translations = translations  # summaries into a subscription's or server's language, when set
         self._shards = shards  # this process posts only for guilds on its own shards
         self._metrics = metrics
         self._sink = sink
@@ -101,7 +94,12 @@ class Deliverer:
         for index, delivery in enumerate(items):
             if index and self._config.per_channel_interval:
                 await asyncio.sleep(self._config.per_channel_interval)
-            post = render(await self._translated(delivery), mention_role_id=delivery.mention_role_id)
+            article = delivery.article
+            if self._translations is not None:  # never held back: a failed translation posts the summary as written
+                article = await self._translations.into(
+                    article, delivery.language, article.story_key or str(delivery.id)
+                )
+            post = render(article, mention_role_id=delivery.mention_role_id)
             await self._store.mark_attempt(delivery.id)
             try:
                 message_id = await self._sink.send(delivery, post)
@@ -124,25 +122,6 @@ class Deliverer:
             self._count("sent")
             sent += 1
         return sent
-
-    async def _translated(self, delivery: Delivery) -> Article:
-        """The article with its summary in the subscription's language, when one is set and the model gives a
-        grounded translation within its timeout; else as stored (never held back). An article declared in that
-        language already is posted as written: no request, nothing to get wrong (`bot.language`)."""
-        article, language = delivery.article, delivery.language or self._language
-        if self._translator is None or language in ("", AS_WRITTEN) or not article.summary:
-            return article
-        if already_in(article.language, language):
-            return article
-        source = hashlib.sha256(article.summary.encode()).hexdigest()
-        text = await self._store.translation(source, language)
-        if text is None:
-            text = await self._translator.translate(
-                article.story_key or str(delivery.id), article.summary, language, max_chars=self._summary_chars
-            )
-            if text:
-                await self._store.save_translation(source, language, text, self._clock())
-        return dataclasses.replace(article, summary=text) if text else article
 
     def _count(self, result: str) -> None:
         if self._metrics is not None:

@@ -30,6 +30,7 @@ from bot.llm import LLMSummarizer, open_llm
 from bot.metrics import Metrics, serve_metrics
 from bot.poll import Poller
 from bot.store import ShardSet, Store
+from bot.translate import Translations
 from bot.usecases import NewsApp
 from bot.workers import Workers
 
@@ -65,9 +66,7 @@ class Services:
             notify=notify,
             shards=self.shards,
             metrics=self.metrics,
-            translator=self.llm,
-            language=self.config.summaries.language,
-            summary_chars=self.config.articles.summary_chars,
+            translations=self.app.translations,
         )
 
 
@@ -96,7 +95,10 @@ async def open_services(
     ):
         workers = Workers(config.bot.workers)
         builder = ArticleBuilder(fetcher, config.articles, workers, llm=llm, store=store, clock=clock)
-        app = NewsApp(store, fetcher, builder, config, clock=clock)
+        translations = Translations(
+            store, llm, config.summaries.language, max_chars=config.articles.summary_chars, clock=clock
+        )
+        app = NewsApp(store, fetcher, builder, config, clock=clock, translations=translations)
         try:
             yield Services(config, store, fetcher, builder, workers, clock, app, metrics, shards, llm)
         finally:

@@ -27,6 +27,7 @@ from bot.models import Article, Subscription
 from bot.netguard import refusal_for_url
 from bot.poll import Discovered, DiscoveryError, discover
 from bot.store import Follow, Store, SubscriptionView
+from bot.translate import Translations
 
 log = logging.getLogger(__name__)
 
@@ -111,7 +112,9 @@ class NewsApp:
         *,
         clock: Callable[[], float] = time.time,
         on_follow: Callable[[], None] | None = None,
+        translations: Translations | None = None,
     ) -> None:
+        self.translations = translations  # posts and `/news summarize` in a server's or subscription's language
         self.store = store
         self.fetcher = fetcher
         self.builder = builder
@@ -314,9 +317,10 @@ class NewsApp:
         if self.on_follow:
             self.on_follow()
 
-    async def summarize_url(self, url: str) -> Article:
+    async def summarize_url(self, url: str, guild_id: int | None = None) -> Article:
         """`/news summarize`: the one page asked for is fetched even when feeds' pages are not
-        (``articles.fetch_pages = false`` limits the bot's own traffic, not a member's explicit request)."""
+        (``articles.fetch_pages = false`` limits the bot's own traffic, not a member's explicit request). Asked in a
+        server, the summary comes in the server's language (`/feed language`, else the operator's), as its posts do."""
         reason = self.refusal(url)
         if reason:
             raise UseCaseError(f"That URL can't be used: {reason}.")
@@ -324,7 +328,7 @@ class NewsApp:
         if page is None:
             raise UseCaseError("I couldn't read an article at that address (it may be blocked, not HTML, or empty).")
         title = page.title or url
-        return Article(
+        article = Article(
             feed_id=0,
             key="",
             story_key="",
@@ -335,7 +339,11 @@ class NewsApp:
             published=page.published,
             image=page.image,
             source=page.site_name or (url.split("/")[2] if url.count("/") >= 2 else url),
+            language=page.language or "",
         )
+        if self.translations is None or guild_id is None:
+            return article
+        return await self.translations.into(article, await self.store.guild_language(guild_id), url)
 
     async def sync_config_feeds(self) -> int:
         """The config file's ``[[feeds]]`` exist as subscriptions (added, never removed: admins own the rest);

@@ -345,6 +345,33 @@ async def test_news_summarize_uses_the_model_too(
         assert fallback.summary.startswith("Springfield's council voted 7-2")  # the extractive one
 
 
+async def test_news_summarize_answers_in_the_server_language(
+    make_config: Callable[..., Config], clock: FakeClock, site: Site, model: FakeModel
+) -> None:
+    """Asked in a server whose language is German, `/news summarize` answers in German, as its posts are; a page
+    that declares German is answered as written, with no request; outside a server, as written."""
+    paragraphs = "".join(f"<p>{s}.</p>" for s in ARTICLE.rstrip(".").split(". "))
+    page = (
+        "<!doctype html><html lang='{lang}'><head><title>Council buys buses</title></head><body><article>"
+        f"<h1>Council buys buses</h1>{paragraphs}</article></body></html>"
+    )
+    site.set("/en", page.format(lang="en"), "text/html")
+    site.set("/de", page.format(lang="de-DE"), "text/html")
+    config = make_config(summaries={"provider": "openai-compatible", "base_url": model.base, "model": "m"})
+
+    def translations() -> int:
+        return sum(str(r["messages"][0]["content"]).startswith("Translate") for r in model.requests)  # type: ignore[index]
+
+    async with open_services(config, clock=clock, resolver=NO_DNS) as services:
+        await services.app.set_server_language(7, "de")
+        assert (await services.app.summarize_url(site.url("/en"), guild_id=7)).summary == GERMAN
+        assert (await services.app.summarize_url(site.url("/en"), guild_id=8)).summary == GOOD  # no language set
+        assert (await services.app.summarize_url(site.url("/en"))).summary == GOOD  # a direct message
+        assert translations() == 1
+        assert (await services.app.summarize_url(site.url("/de"), guild_id=7)).summary == GOOD  # declared German
+        assert translations() == 1
+
+
 async def test_an_article_already_in_the_language_is_not_sent_for_translation(
     make_config: Callable[..., Config], clock: FakeClock, site: Site, model: FakeModel
 ) -> None:

@@ -105,7 +105,7 @@ class NewsCog(commands.GroupCog, group_name="news", group_description="Look up t
         if reason:  # refused before deferring: the answer is instant and only the user sees it
             raise UserError(f"That URL can't be used: {reason}.")
         await interaction.response.defer(ephemeral=not post, thinking=True)
-        rendered = render(await self.bot.services.app.summarize_url(url))
+        rendered = render(await self.bot.services.app.summarize_url(url, interaction.guild_id))
         if post:
             rendered = dataclasses.replace(rendered, fields=(EmbedField("Requested by", interaction.user.mention),))
         await interaction.followup.send(
