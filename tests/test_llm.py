@@ -49,6 +49,14 @@ class FakeModel:
     requests: list[dict[str, object]] = field(default_factory=list)
     auth: list[str] = field(default_factory=list)
 
+    def translated_into(self) -> list[str]:
+        """The language of each translation request so far, in order."""
+        prompts = [str(r["messages"][0]["content"]) for r in self.requests]  # type: ignore[index]
+        return [p.split("into ", 1)[1].split(".", 1)[0] for p in prompts if p.startswith("Translate")]
+
+    def translations(self) -> int:
+        return len(self.translated_into())
+
     async def handle(self, request: web.Request) -> web.StreamResponse:
         body = await request.json()
         self.requests.append(body)
@@ -275,20 +283,17 @@ async def test_a_translation_is_asked_for_once_across_restarts_and_channels(
     item = {"title": "Council buys buses", "link": "http://example.test/1", "description": ARTICLE}
     site.set("/feed.xml", rss([item]))
 
-    def translations() -> int:
-        return sum(str(r["messages"][0]["content"]).startswith("Translate") for r in model.requests)  # type: ignore[index]
-
     async with open_services(config, clock=clock, resolver=NO_DNS) as services:
         sink = RecordingSink()
         await follow(services, site.url("/feed.xml"), channel=1)
         await poll_and_deliver(services, sink)
-        assert [p.description for _, p in sink.posts] == [GERMAN] and translations() == 1
+        assert [p.description for _, p in sink.posts] == [GERMAN] and model.translations() == 1
     async with open_services(config, clock=clock, resolver=NO_DNS) as services:  # a restart: memory is empty
         sink = RecordingSink()
         await follow(services, site.url("/feed.xml"), channel=2)  # its backfill posts the stored article again
         await poll_and_deliver(services, sink)
         assert [p.description for _, p in sink.posts] == [GERMAN]
-        assert translations() == 1  # from the database
+        assert model.translations() == 1  # from the database
         clock.advance(400 * 86_400)
         await services.poller().prune(every=0)
         source = hashlib.sha256(GOOD.encode()).hexdigest()
@@ -359,17 +364,14 @@ async def test_news_summarize_answers_in_the_server_language(
     site.set("/de", page.format(lang="de-DE"), "text/html")
     config = make_config(summaries={"provider": "openai-compatible", "base_url": model.base, "model": "m"})
 
-    def translations() -> int:
-        return sum(str(r["messages"][0]["content"]).startswith("Translate") for r in model.requests)  # type: ignore[index]
-
     async with open_services(config, clock=clock, resolver=NO_DNS) as services:
         await services.app.set_server_language(7, "de")
         assert (await services.app.summarize_url(site.url("/en"), guild_id=7)).summary == GERMAN
         assert (await services.app.summarize_url(site.url("/en"), guild_id=8)).summary == GOOD  # no language set
         assert (await services.app.summarize_url(site.url("/en"))).summary == GOOD  # a direct message
-        assert translations() == 1
+        assert model.translations() == 1
         assert (await services.app.summarize_url(site.url("/de"), guild_id=7)).summary == GOOD  # declared German
-        assert translations() == 1
+        assert model.translations() == 1
 
 
 async def test_an_article_already_in_the_language_is_not_sent_for_translation(
@@ -393,21 +395,18 @@ async def test_an_article_already_in_the_language_is_not_sent_for_translation(
     )
     site.set("/plain.xml", rss([{"title": "Buses 2", "link": "http://example.test/x/1", "description": ARTICLE}]))
 
-    def translations() -> int:
-        return sum(str(r["messages"][0]["content"]).startswith("Translate") for r in model.requests)  # type: ignore[index]
-
     async with open_services(config, clock=clock, resolver=NO_DNS) as services:
         sink = RecordingSink()
         await follow(services, site.url("/de.xml"), channel=1)
         await poll_and_deliver(services, sink)
-        assert translations() == 0
+        assert model.translations() == 0
         # As written: the model's English summary fails grounding on a German text, so the article's own sentence.
         assert [p.description for _, p in sink.posts] == [german]
         (stored,) = await services.store.latest_articles(1, limit=5)
         assert stored.language == "de"  # kept in the database, so a restart or another process decides the same
         await follow(services, site.url("/en.xml"), channel=2)
         await poll_and_deliver(services, sink)
-        assert translations() == 1 and sink.posts[-1][1].description == GERMAN
+        assert model.translations() == 1 and sink.posts[-1][1].description == GERMAN
         await follow(services, site.url("/plain.xml"), channel=3)
         await poll_and_deliver(services, sink)
         assert sink.posts[-1][1].description == GERMAN  # translated (the same summary: from the stored translation)
@@ -423,10 +422,6 @@ async def test_a_server_language_sits_between_the_operator_default_and_a_feed_ow
         summaries={"provider": "openai-compatible", "base_url": model.base, "model": "m", "language": "de"},
     )
 
-    def into() -> list[str]:
-        prompts = [str(r["messages"][0]["content"]) for r in model.requests]  # type: ignore[index]
-        return [p.split("into ", 1)[1].split(".", 1)[0] for p in prompts if p.startswith("Translate")]
-
     async def post(path: str, channel: int) -> str:
         item = {"title": f"Buses {path}", "link": f"http://example.test{path}", "description": ARTICLE}
         site.set(path, rss([item]))
@@ -437,19 +432,21 @@ async def test_a_server_language_sits_between_the_operator_default_and_a_feed_ow
     async with open_services(config, clock=clock, resolver=NO_DNS) as services:
         sink = RecordingSink()
         await services.app.set_server_language(1, "none")
-        assert await post("/a.xml", 1) == GOOD and into() == []  # the server said "as written"
+        assert await post("/a.xml", 1) == GOOD and model.translated_into() == []  # the server said "as written"
         await services.app.set_server_language(1, "fr")
-        assert await post("/b.xml", 2) == GERMAN and into() == ["fr"]  # the fake model answers in German
+        assert await post("/b.xml", 2) == GERMAN and model.translated_into() == [
+            "fr"
+        ]  # the fake model answers in German
         (view,) = [v for v in await services.store.guild_subscriptions(1) if v.subscription.channel_id == 2]
         await services.app.edit(view, language="it")  # the feed's own wins over the server's
         clock.advance(3600)
         site.set("/b.xml", rss([{"title": "More", "link": "http://example.test/b2", "description": ARTICLE}]))
         await poll_and_deliver(services, sink)
-        assert into() == ["fr", "it"]
+        assert model.translated_into() == ["fr", "it"]
         await services.app.set_server_language(1, "")  # back to the operator's
-        assert await post("/c.xml", 3) == GERMAN and into() == ["fr", "it", "de"]
+        assert await post("/c.xml", 3) == GERMAN and model.translated_into() == ["fr", "it", "de"]
         await services.app.edit(view, language="none")  # this feed as written, whatever the defaults
         clock.advance(3600)
         site.set("/b.xml", rss([{"title": "Last", "link": "http://example.test/b3", "description": ARTICLE}]))
         await poll_and_deliver(services, sink)
-        assert sink.posts[-1][1].description == GOOD and len(into()) == 3
+        assert sink.posts[-1][1].description == GOOD and len(model.translated_into()) == 3
