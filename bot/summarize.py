@@ -102,11 +102,15 @@ class Sentence:
     paragraph: int
 
 
+_BULLET = re.compile(r"^[-•*·▪►]\s+")  # a list item's marker (extractors write "- item"); not a dialogue dash
+
+
 def iter_sentences(text: str) -> Iterator[Sentence]:
-    """Sentences in order, lazily; a line break always ends a sentence (one paragraph per line)."""
+    """Sentences in order, lazily; a line break always ends a sentence (one paragraph per line). A list item's
+    marker is not part of its sentence: a summary made of items reads "Retiring early…", not "- Retiring early…"."""
     index = 0
     for p_index, para in enumerate(p for p in text.split("\n") if p.strip()):
-        for sentence in _split_paragraph(para.strip()):
+        for sentence in _split_paragraph(_BULLET.sub("", para.strip())):
             yield Sentence(sentence, index, p_index)
             index += 1
 

@@ -355,6 +355,19 @@ def test_cjk_sentences_split_and_summarize() -> None:
     assert summary.startswith("東京都は") and " " not in summary and len(summary) <= 500
 
 
+def test_list_markers_are_not_part_of_a_summary() -> None:
+    text = (
+        "- Retiring early takes time and incredible discipline from the saver.\n"
+        "• If you plan to retire early, aim to save 25 to 30 times your annual expenses.\n"
+        "— Ich gehe jetzt nach Hause und komme morgen wieder zurück, sagte sie."
+    )
+    assert summarize(text) == (
+        "Retiring early takes time and incredible discipline from the saver. If you plan to retire early, aim to "
+        "save 25 to 30 times your annual expenses. — Ich gehe jetzt nach Hause und komme morgen wieder zurück, "
+        "sagte sie."
+    )
+
+
 def test_korean_sentences_keep_the_space_between_them() -> None:
     text = (
         "서울시는 25일 새 방재 계획을 발표했다. 계획에 따르면 해안 지역에 대피소 열 곳이 늘어난다. "
