@@ -206,14 +206,21 @@ def _is_cjk(text: str) -> bool:
     return len(_CJK.findall(text[:400])) > 40
 
 
+# "Tested by: … RRP: … More info: …": a line of labelled values (specs, credits), not prose.
+_LABEL = re.compile(r"(?:^|\s)[^\W\d][\w'’-]*(?: [\w'’-]+){0,2}:\s")
+
+
 def _usable(sentence: str, cjk: bool) -> bool:
-    """A sentence worth showing: not a fragment, not a run-on caption dump, not site furniture."""
+    """A sentence worth showing: not a fragment, not a run-on caption dump, not site furniture, not a line of
+    labelled values (two labels or more and no final stop)."""
     length = len(sentence)
     if length < (8 if cjk else 30) or length > 600:
         return False
     if _FURNITURE.search(sentence):
         return False
-    letters = sum(c.isalpha() for c in sentence)
+    if sentence.rstrip(_CLOSERS)[-1:] not in _ENDERS and len(_LABEL.findall(sentence)) >= 2:
+        return False
+    letters = sum(map(str.isalpha, sentence))
     return letters / length > 0.5
 
 

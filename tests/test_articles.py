@@ -368,6 +368,17 @@ def test_list_markers_are_not_part_of_a_summary() -> None:
     )
 
 
+def test_a_line_of_labelled_values_is_not_a_summary_sentence() -> None:
+    text = (
+        "Tested by: John Milbank RRP: £23.99 More info: www.clymer.co.uk\n"
+        "I have worked on my own vehicles since I was 17, but this is my first time with a Clymer manual.\n"
+        "Price: the manual costs £23.99 and covers every model from 2010 to 2019.\n"
+    )
+    summary = summarize(text)
+    assert summary.startswith("I have worked") and "Tested by" not in summary
+    assert "Price: the manual costs" in summary  # one label, and a sentence: prose
+
+
 def test_korean_sentences_keep_the_space_between_them() -> None:
     text = (
         "서울시는 25일 새 방재 계획을 발표했다. 계획에 따르면 해안 지역에 대피소 열 곳이 늘어난다. "
