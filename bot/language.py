@@ -34,7 +34,7 @@ def primary(tag: str | None) -> str:
     Simplified readers need different text (``zh-TW`` reads as ``zh-hant``, ``zh-CN`` as ``zh-hans``), so plain
     ``zh`` never counts as either."""
     match = _TAG.match(tag or "")
-    if match is None or (match.end() < len(tag or "") and (tag or "")[match.end()] not in "-_ \t"):
+    if match is None or (match.end() < len(tag or "") and (tag or "")[match.end()] not in "-_ \t,;"):
         return ""
     language = match.group(1).lower()
     if language == "zh" and match.group(2):

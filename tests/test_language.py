@@ -21,6 +21,7 @@ from tests.conftest import rss
         ("EN", "en"),
         (" fr ", "fr"),
         ("de-DE-1996", "de"),
+        ("de, en", "de"),  # Content-Language may list several: the first is the page's own
         ("pt-BR", "pt"),
         ("fil", "fil"),
         ("zh", "zh"),
