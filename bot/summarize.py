@@ -90,7 +90,11 @@ _FURNITURE = re.compile(
     r"(click here|sign up (for|to)|subscribe (to|now|for)|our newsletter|uses? cookies|all rights reserved|"
     r"read more\b|follow us\b|share this\b|^\W*advertisement\b|^\W*(photo|image|video|credit)s?\s*:|"
     r"scroll down for|for your personal,? non-?commercial use|to order (?:presentation-ready )?copies|"
-    r"\(getty images\)|^\W*copyright\b|fetching more content|quick links)",
+    r"\(getty images\)|^\W*copyright\b|fetching more content|quick links|"
+    # What feeds append to an excerpt: WordPress's "The post … appeared first on …", "Continue reading …", a
+    # republisher's "This article was originally published on …", "Read the original article".
+    r"\bappeared first on\b|^\W*continue reading\b|^\W*read the (?:original|full|rest of the) (?:article|story|post)\b|"
+    r"\bthis (?:article|story|post|piece) (?:was |is )?(?:originally|first) (?:published|appeared)\b)",
     re.IGNORECASE,
 )
 
@@ -103,6 +107,7 @@ class Sentence:
 
 
 _BULLET = re.compile(r"^[-•*·▪►]\s+")  # a list item's marker (extractors write "- item"); not a dialogue dash
+_CUT_MARK = re.compile(r"\s*\[(?:…|\.\.\.)\]$")  # an excerpt's "[…]" (WordPress): the text goes on elsewhere
 
 
 def iter_sentences(text: str) -> Iterator[Sentence]:
@@ -110,7 +115,7 @@ def iter_sentences(text: str) -> Iterator[Sentence]:
     marker is not part of its sentence: a summary made of items reads "Retiring early…", not "- Retiring early…"."""
     index = 0
     for p_index, para in enumerate(p for p in text.split("\n") if p.strip()):
-        for sentence in _split_paragraph(_BULLET.sub("", para.strip())):
+        for sentence in _split_paragraph(_CUT_MARK.sub("…", _BULLET.sub("", para.strip()))):
             yield Sentence(sentence, index, p_index)
             index += 1
 

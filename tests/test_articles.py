@@ -355,6 +355,24 @@ def test_cjk_sentences_split_and_summarize() -> None:
     assert summary.startswith("東京都は") and " " not in summary and len(summary) <= 500
 
 
+@pytest.mark.parametrize(
+    ("tail", "expected_tail"),
+    [
+        ("The post Council approves new bridge appeared first on Harbor Town Gazette.", ""),
+        ("Continue reading Council approves new bridge at Harbor Town Gazette.", ""),
+        ("Continue reading →", ""),
+        ("This article was originally published on The Conversation. Read the original article.", ""),
+        ("The bridge, first published in the council's 1998 plan, will be 300 metres long.", "keep"),
+        ("Work on the bridge starts in spring [...]", "Work on the bridge starts in spring…"),
+        ("Work on the bridge starts in spring […]", "Work on the bridge starts in spring…"),
+    ],
+)
+def test_what_feeds_append_to_an_excerpt_is_not_summary(tail: str, expected_tail: str) -> None:
+    lead = "The council voted on Tuesday to build a new bridge over the river by 2028."
+    summary = summarize(f"{lead}\n{tail}")
+    assert summary == {"": lead, "keep": f"{lead} {tail}"}.get(expected_tail, f"{lead} {expected_tail}")
+
+
 def test_list_markers_are_not_part_of_a_summary() -> None:
     text = (
         "- Retiring early takes time and incredible discipline from the saver.\n"
