@@ -94,7 +94,8 @@ _FURNITURE = re.compile(
     # What feeds append to an excerpt: WordPress's "The post … appeared first on …", "Continue reading …", a
     # republisher's "This article was originally published on …", "Read the original article".
     r"\bappeared first on\b|^\W*continue reading\b|^\W*read the (?:original|full|rest of the) (?:article|story|post)\b|"
-    r"\bthis (?:article|story|post|piece) (?:was |is )?(?:originally|first) (?:published|appeared)\b)",
+    r"\bthis (?:article|story|post|piece) (?:was |is )?(?:originally|first) (?:published|appeared)\b|"
+    r"^\W*submitted by /?u/|^\[link\]\s*\[comments\]$)",
     re.IGNORECASE,
 )
 
@@ -272,10 +273,11 @@ def summarize(
             usable.append(sentence)
         if len(usable) == window or sentence.index >= 200:
             break
-    if not first:
+    # A teaser of fragments has no "usable" sentence; then its own first sentences are the best we have, less any
+    # furniture (a Reddit link post's text is only "submitted by /u/… [link] [comments]": no summary at all then).
+    pool = usable or [s for s in first if not _FURNITURE.search(s.text)]
+    if not pool:
         return ""
-    # A teaser of fragments has no "usable" sentence; then its own first sentences are the best we have.
-    pool = usable or first
     tokens = [set(_tokens(s.text)) for s in pool]
     worth = [
         len(s.text) / (1 + decay * i) * (quote_weight if _OPENS_QUOTE.match(s.text) else 1.0)

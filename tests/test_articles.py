@@ -9,6 +9,7 @@ from bot.articles import PAGE_TTL
 from bot.config import Config
 from bot.demo import build_site, serve
 from bot.extract import clean_text, extract
+from bot.htmltext import html_to_text
 from bot.models import Post
 from bot.runtime import open_services
 from bot.summarize import split_sentences, summarize
@@ -371,6 +372,17 @@ def test_what_feeds_append_to_an_excerpt_is_not_summary(tail: str, expected_tail
     lead = "The council voted on Tuesday to build a new bridge over the river by 2028."
     summary = summarize(f"{lead}\n{tail}")
     assert summary == {"": lead, "keep": f"{lead} {tail}"}.get(expected_tail, f"{lead} {expected_tail}")
+
+
+def test_a_reddit_link_post_has_no_summary_and_a_self_post_keeps_its_text() -> None:
+    footer = (
+        '&#32; submitted by &#32; <a href="https://www.reddit.com/user/someone"> /u/someone </a> <br/> '
+        '<span><a href="https://example.test/a">[link]</a></span> &#32; '
+        '<span><a href="https://www.reddit.com/r/x/comments/1/">[comments]</a></span>'
+    )
+    assert summarize(html_to_text(footer)) == ""
+    text = "The city council approved the new bridge plan on Tuesday after a long debate about costs."
+    assert summarize(html_to_text(f'<div class="md"><p>{text}</p></div>{footer}')) == text
 
 
 def test_list_markers_are_not_part_of_a_summary() -> None:
