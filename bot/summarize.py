@@ -274,8 +274,9 @@ def summarize(
         if len(usable) == window or sentence.index >= 200:
             break
     # A teaser of fragments has no "usable" sentence; then its own first sentences are the best we have, less any
-    # furniture (a Reddit link post's text is only "submitted by /u/… [link] [comments]": no summary at all then).
-    pool = usable or [s for s in first if not _FURNITURE.search(s.text)]
+    # furniture or a lone word (a Reddit link post's text is only "submitted by /u/… [link] [comments]", a Hacker
+    # News item's only "Comments": no summary at all then).
+    pool = usable or [s for s in first if not _FURNITURE.search(s.text) and (cjk or len(s.text.split()) > 1)]
     if not pool:
         return ""
     tokens = [set(_tokens(s.text)) for s in pool]

@@ -381,6 +381,8 @@ def test_a_reddit_link_post_has_no_summary_and_a_self_post_keeps_its_text() -> N
         '<span><a href="https://www.reddit.com/r/x/comments/1/">[comments]</a></span>'
     )
     assert summarize(html_to_text(footer)) == ""
+    assert summarize(html_to_text('<a href="https://news.ycombinator.com/item?id=1">Comments</a>')) == ""
+    assert summarize("Storm warning tonight") == "Storm warning tonight"  # a short teaser is still its own summary
     text = "The city council approved the new bridge plan on Tuesday after a long debate about costs."
     assert summarize(html_to_text(f'<div class="md"><p>{text}</p></div>{footer}')) == text
 
