@@ -362,6 +362,8 @@ def test_cjk_sentences_split_and_summarize() -> None:
         ("The post Council approves new bridge appeared first on Harbor Town Gazette.", ""),
         ("Continue reading Council approves new bridge at Harbor Town Gazette.", ""),
         ("Continue reading →", ""),
+        ("The post Council approves new bridge first appeared on Harbor Town Gazette.", ""),
+        ("Originally published at harbortown.example on May 5, 2026.", ""),
         ("This article was originally published on The Conversation. Read the original article.", ""),
         ("The bridge, first published in the council's 1998 plan, will be 300 metres long.", "keep"),
         ("Work on the bridge starts in spring [...]", "Work on the bridge starts in spring…"),
