@@ -117,7 +117,10 @@ def iter_sentences(text: str) -> Iterator[Sentence]:
     marker is not part of its sentence: a summary made of items reads "Retiring early…", not "- Retiring early…"."""
     index = 0
     for p_index, para in enumerate(p for p in text.split("\n") if p.strip()):
-        for sentence in _split_paragraph(_CUT_MARK.sub("…", _BULLET.sub("", para.strip()))):
+        para = _BULLET.sub("", para.strip())
+        if para.endswith("]"):  # the pattern scans a whole paragraph: only where it can match
+            para = _CUT_MARK.sub("…", para)
+        for sentence in _split_paragraph(para):
             yield Sentence(sentence, index, p_index)
             index += 1
 
@@ -140,8 +143,9 @@ def _opens_quote(ch: str, prev: str, nxt: str) -> str | None:
     return None
 
 
-def _split_paragraph(para: str) -> list[str]:
-    sentences: list[str] = []
+def _split_paragraph(para: str) -> Iterator[str]:
+    """The paragraph's sentences, lazily: a summary needs the first few, and a text without line breaks (one
+    paragraph of 5,000 characters) was scanned to its end for them, most of a summary's time."""
     start = 0
     closer: str | None = None  # the mark that ends the open quotation
     opened = 0
@@ -169,15 +173,14 @@ def _split_paragraph(para: str) -> list[str]:
                     closer = None
                 j += 1
             if closer is None and _is_boundary(para, start, i, j):
-                sentences.append(para[start:j].strip())
+                if sentence := para[start:j].strip():
+                    yield sentence
                 start = j
             i = j
             continue
         i += 1
-    tail = para[start:].strip()
-    if tail:
-        sentences.append(tail)
-    return [s for s in sentences if s]
+    if tail := para[start:].strip():
+        yield tail
 
 
 def _is_boundary(para: str, start: int, end_char: int, after: int) -> bool:
