@@ -62,6 +62,7 @@ _BOILERPLATE = re.compile(
     r"|this (?:article|story|page) has been (?:sent|shared|saved)\b.{0,80}"
     r"|.{0,160}\ball rights reserved\.?|(?:[\w ]{1,20}:\s*)?https?://\S+|.*\[/[a-z_]+\].*"
     r"|(?:updated|published|posted|last updated|first published)(?: at| on)?:? [\w ,.:/-]{0,40}"
+    r"|listen to (?:this |the )?(?:article|story)\b.{0,40}|\d+\s*min(?:ute)?s?\s*read\.?"
     r")$",
     re.IGNORECASE,
 )

@@ -123,6 +123,8 @@ def test_the_headline_repeated_in_other_words_is_dropped(line: str, headline: bo
         ("If you enjoyed this article, we have a proposition for you: join our members.", True),
         ("Associated Press writers Alan Fram and Zeke Miller contributed to this report.", True),
         ("Listen: http://po.st/TP_615", True),
+        ("Listen to this article · 4:32 min", True),
+        ("5 min read", True),
         # Article sentences that share words with those lines stay.
         ("Police said they would contact the family at the hospital on Monday.", False),
         ("Readers who like this story's ending will be pleased: the sequel is due in 2027.", False),
@@ -132,6 +134,7 @@ def test_the_headline_repeated_in_other_words_is_dropped(line: str, headline: bo
         ("The band said the rights to the album were reserved for its label until 2030.", False),
         ("If you enjoyed the first film, the sequel will not disappoint, critics said on Friday.", False),
         ("Three reporters contributed to the investigation, which took a year to complete.", False),
+        ("Listen to the article's last line: the mayor never said she would resign.", False),
     ],
 )
 def test_furniture_lines_go_and_article_lines_stay(line: str, furniture: bool) -> None:
