@@ -461,6 +461,24 @@ async def test_page_is_fetched_once_and_failures_fall_back_to_feed_text(site: Si
     assert by_channel[3].description == "The feed's own text is used."
 
 
+async def test_a_feed_text_that_opens_with_its_title_does_not_repeat_it(site: Site, services) -> None:
+    text = "The council voted on Tuesday to build a new bridge over the river by 2028."
+    item = {
+        "title": "Council approves a new bridge over the river after ten years of debate",
+        "link": site.url("/nope"),  # no page: the feed's own text is the summary
+        "description": (
+            "&lt;b&gt;Council approves a new bridge over the river after ten years of debate&lt;/b&gt;&lt;br&gt;"
+            f"{text}&lt;p&gt;Read more&lt;/p&gt;"
+        ),
+    }
+    site.set("/feed", rss([item]))
+    await follow(services, site.url("/feed"), channel=1)
+    sink = RecordingSink()
+    await poll_and_deliver(services, sink)
+    ((_, post),) = sink.posts
+    assert post.title.startswith("Council approves") and post.description == text
+
+
 def test_fields_the_caller_has_are_not_read_from_the_page() -> None:
     html = (
         "<html><head><title>Pier rebuilt | The Coast Courier</title><meta property='og:title' content='Pier rebuilt'>"
