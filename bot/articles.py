@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 
 from bot.config import ArticlesSection
 from bot.decide import NewArticle
-from bot.extract import Extracted, Field, Mode, clean_text, extract
+from bot.extract import Extracted, Field, Mode, extract, without_title
 from bot.fetch import PAGE_ACCEPT, Fetcher, FetchError
 from bot.llm import LLMSummarizer
 from bot.models import Article
@@ -150,9 +150,9 @@ class ArticleBuilder:
         known = frozenset(field for field, value in given.items() if value)
         page = await self.page(entry.link, known) if wanted and entry.link else None
         use_page = page is not None and len(page.text) >= max(_MIN_PAGE_TEXT, len(item.text) // 2)
-        # The feed's own text gets the page text's cleaning too: its furniture lines go, and a description that
-        # opens with the title (many CMSs write "<b>Title</b><br>Text") does not repeat it in the post.
-        body = page.text if use_page and page else clean_text(item.text, entry.title)
+        # A feed description that opens with the title (many CMSs write "<b>Title</b><br>Text") does not repeat it
+        # in the post; its furniture is the summarizer's to skip.
+        body = page.text if use_page and page else without_title(item.text, entry.title)
         # Only posts need the real summary; a backlog item (recorded, never posted) keeps a cheap cut of its text
         # for `/news latest` and search. Summarizing a cold feed's 50 back-items would triple a cold round's cost.
         summary = self.summary(body) if item.deliver_to else cut(" ".join(body.split()), self._config.summary_chars)

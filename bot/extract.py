@@ -56,16 +56,30 @@ _BOILERPLATE = re.compile(
     r"|(?:tell us|let us know) what you think\W{0,5}.{0,60}"
     r"|if you (?:enjoyed|liked|value|appreciate|enjoy|like) (?:this|our) "
     r"(?:article|story|post|journalism|reporting|work)\b.{0,500}"
-    r"|.{0,250}\bcontributed (?:reporting )?to this (?:report|story|article)\.?"
     r"|(?:write to|contact|email) .{1,80} at \S+@\S+\.\w+\.?"
     r"|(?:an error has occurred|something went wrong|oops)\b.{0,80}"
     r"|this (?:article|story|page) has been (?:sent|shared|saved)\b.{0,80}"
-    r"|.{0,160}\ball rights reserved\.?|(?:[\w ]{1,20}:\s*)?https?://\S+|.*\[/[a-z_]+\].*"
+    r"|(?:[\w ]{1,20}:\s*)?https?://\S+"
     r"|(?:updated|published|posted|last updated|first published)(?: at| on)?:? [\w ,.:/-]{0,40}"
     r"|listen to (?:this |the )?(?:article|story)\b.{0,40}|\d+\s*min(?:ute)?s?\s*read\.?"
     r")$",
     re.IGNORECASE,
 )
+# Lines that end a certain way, whatever starts them; searched only in lines short enough to be them (a pattern that
+# may start anywhere costs a scan of every line, and every article line would pay it).
+_FURNITURE_ENDINGS = (
+    (160, re.compile(r"\ball rights reserved\.?$", re.IGNORECASE)),
+    (250, re.compile(r"\bcontributed (?:reporting )?to this (?:report|story|article)\.?$", re.IGNORECASE)),
+)
+_SHORTCODE = re.compile(r"\[/[a-z_]+\]")  # WordPress shortcode residue: "[button …]Send us YOUR review[/button]"
+# Where a space may be missing: a stop or a parenthesis right before a capital; `_GLUED` decides.
+_GLUE_POINT = re.compile(r"[.!?)](?=[A-ZА-ЯЁ\uac00-\ud7af])")
+
+
+def _furniture(line: str) -> bool:
+    if _BOILERPLATE.match(line) or ("[/" in line and _SHORTCODE.search(line)):
+        return True
+    return any(len(line) <= longest + 40 and ending.search(line) for longest, ending in _FURNITURE_ENDINGS)
 
 
 # Where two inline elements met without a space: a dateline "(CNN)" in its own element before "The …", or two
@@ -88,13 +102,27 @@ def clean_text(text: str, title: str | None = None) -> str:
     headline = " ".join(title.split()).casefold() if title else None
     out: list[str] = []
     for line in text.splitlines():
-        line = _GLUED.sub(" ", " ".join(line.split()))
-        if not line or _BOILERPLATE.match(line) or (headline and _restates(line.casefold(), headline)):
+        line = " ".join(line.split())
+        if _GLUE_POINT.search(line):
+            line = _GLUED.sub(" ", line)
+        if not line or _furniture(line) or (headline and _restates(line.casefold(), headline)):
             continue
         out.append(line)
     return "\n".join(out)
 
 
+def without_title(text: str, title: str) -> str:
+    """`text` less its first line when that line is the title again (a feed description that opens with
+    "<b>Title</b><br>"): the post shows the title already. Only the first line, so it costs nothing per item."""
+    first, _, rest = text.lstrip().partition("\n")
+    first = first.rstrip()
+    if not first or not title or first[-1:] in _FINAL_STOPS or len(first) > 2 * len(title):  # cheap, and most items
+        return text
+    headline = " ".join(title.split()).casefold()
+    return rest.lstrip() if headline and _restates(" ".join(first.split()).casefold(), headline) else text
+
+
+_FINAL_STOPS = ".!?…\"'”’"  # how a sentence ends; a headline has none of them
 _HEADLINE_WORDS = 0.7  # share of the words a line and the headline must have in common to be the same headline
 
 
@@ -105,7 +133,7 @@ def _restates(line: str, headline: str) -> bool:
     headline as a sentence stays."""
     if line == headline:
         return True
-    if line[-1:] in ".!?…\"'”’" or len(line) > 1.5 * len(headline):
+    if line[-1:] in _FINAL_STOPS or len(line) > 1.5 * len(headline):
         return False
     words, title = _WORDS.findall(line), _WORDS.findall(headline)
     if len(words) < 4:
