@@ -93,7 +93,8 @@ _FURNITURE = re.compile(
     r"\(getty images\)|^\W*copyright\b|fetching more content|quick links|"
     # What feeds append to an excerpt: WordPress's "The post … appeared first on …", "Continue reading …", a
     # republisher's "This article was originally published on …", "Read the original article".
-    r"\b(?:appeared first|first appeared) on\b|^\W*originally (?:published|posted) (?:at|on|in)\b|"
+    r"^\W*the post .{1,300}?\b(?:appeared first|first appeared) on\b|"
+    r"^\W*originally (?:published|posted) (?:at|on|in)\b|"
     r"^\W*continue reading\b|^\W*read the (?:original|full|rest of the) (?:article|story|post)\b|"
     r"\bthis (?:article|story|post|piece) (?:was |is )?(?:originally|first) (?:published|appeared)\b|"
     r"^\W*submitted by /?u/|^\[link\]\s*\[comments\]$)",

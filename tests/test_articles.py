@@ -369,6 +369,7 @@ def test_cjk_sentences_split_and_summarize() -> None:
         ("Originally published at harbortown.example on May 5, 2026.", ""),
         ("This article was originally published on The Conversation. Read the original article.", ""),
         ("The bridge, first published in the council's 1998 plan, will be 300 metres long.", "keep"),
+        ("Cracks in the old bridge first appeared on Monday, engineers said after the inspection.", "keep"),
         ("Work on the bridge starts in spring [...]", "Work on the bridge starts in spring…"),
         ("Work on the bridge starts in spring […]", "Work on the bridge starts in spring…"),
     ],
