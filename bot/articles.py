@@ -15,9 +15,10 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 
+from bot.cleantext import without_title
 from bot.config import ArticlesSection
 from bot.decide import NewArticle
-from bot.extract import Extracted, Field, Mode, extract, without_title
+from bot.extract import Extracted, Field, Mode, extract
 from bot.fetch import PAGE_ACCEPT, Fetcher, FetchError
 from bot.llm import LLMSummarizer
 from bot.models import Article

@@ -6,9 +6,10 @@ from datetime import UTC, datetime
 import pytest
 
 from bot.articles import PAGE_TTL
+from bot.cleantext import clean_text
 from bot.config import Config
 from bot.demo import build_site, serve
-from bot.extract import clean_text, extract
+from bot.extract import extract
 from bot.htmltext import html_to_text
 from bot.models import Post
 from bot.runtime import open_services
