@@ -41,6 +41,11 @@ class Translations:
         self._max_chars = max_chars
         self._clock = clock
 
+    @property
+    def available(self) -> bool:
+        """Whether a model is configured: without one every summary is posted as written."""
+        return self._translator is not None
+
     def language_for(self, asked: str) -> str:
         """The language to translate into when a subscription or server asked for `asked` ("" = the operator's
         default), or "" for as written."""

@@ -279,7 +279,7 @@ class NewsApp:
             if int(changes["interval"]) < minimum:  # type: ignore[call-overload]
                 raise UseCaseError(f"The shortest interval is {minimum // 60} minutes.")
         if "language" in changes:
-            changes["language"] = self._translation_language(str(changes["language"]))
+            changes["language"] = self.translation_language(str(changes["language"]))
         if "channel_id" in changes and any(
             v.subscription.channel_id == changes["channel_id"] and v.feed.id == view.feed.id
             for v in await self.store.guild_subscriptions(view.subscription.guild_id)
@@ -287,12 +287,15 @@ class NewsApp:
             raise UseCaseError(f"<#{changes['channel_id']}> already follows this feed.")
         await self.store.update_subscription(view.subscription.id, **changes)
 
-    def _translation_language(self, value: str) -> str:
-        """A language to translate summaries into as stored: a checked tag, "none" (as written) or "" (the default
-        above it). Only a tag needs a model."""
+    def translation_language(self, value: str) -> str:
+        """What an admin typed for a translation language, as stored: "none" or "off" → "none" (as written),
+        "default" or nothing → "" (the level above: the server's, else the operator's), else a checked tag. Only a
+        tag needs a model."""
         value = value.strip()
-        if value.lower() in ("", AS_WRITTEN):
-            return value.lower()
+        if value.lower() in (AS_WRITTEN, "off"):
+            return AS_WRITTEN
+        if value.lower() in ("", "default"):
+            return ""
         tag = language_tag(value)
         if self.config.summaries.provider == "extractive":
             raise UseCaseError(
@@ -304,7 +307,7 @@ class NewsApp:
     async def set_server_language(self, guild_id: int, value: str) -> str:
         """`/feed language`: the language this server's summaries are translated into, for every subscription that
         names none of its own ("none": as written; "": the operator's default). Returns what was stored."""
-        language = self._translation_language(value)
+        language = self.translation_language(value)
         await self.store.set_guild_language(guild_id, language)
         return language
 

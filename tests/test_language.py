@@ -9,6 +9,7 @@ import pytest
 from bot.extract import extract
 from bot.language import already_in, feed_language, primary
 from bot.parse import parse_feed, read_fast, read_tolerant
+from bot.translate import Translations
 from tests.conftest import rss
 
 
@@ -126,3 +127,26 @@ ARTICLE_HTML = (
 def test_the_page_declares_its_language(lang: str, meta: str, expected: str | None) -> None:
     page = extract(ARTICLE_HTML.format(lang=lang, meta=meta), "http://example.test/1")
     assert page is not None and page.language == expected
+
+
+class _NoStore:
+    async def translation(self, source: str, language: str) -> str | None:
+        return None
+
+    async def save_translation(self, source: str, language: str, text: str, now: float) -> None:
+        return None
+
+
+@pytest.mark.parametrize(
+    ("operator", "asked", "language"),
+    [
+        ("de", "", "de"),  # nothing asked: the operator's
+        ("de", "fr", "fr"),  # a server's or feed's own wins
+        ("de", "none", ""),  # "none" at a Discord level: as written
+        ("none", "", ""),  # the operator's "none" too
+        ("", "", ""),
+    ],
+)
+def test_which_language_a_summary_is_translated_into(operator: str, asked: str, language: str) -> None:
+    translations = Translations(_NoStore(), None, operator, max_chars=500, clock=lambda: 0.0)
+    assert translations.language_for(asked) == language and not translations.available

@@ -313,6 +313,8 @@ async def test_a_language_needs_a_model_and_a_real_language_tag(
             await services.app.edit(view, language="de")
         with pytest.raises(UseCaseError, match="needs a language model"):
             await services.app.set_server_language(1, "de")
+        assert await services.app.set_server_language(1, "default") == ""  # the operator's: needs no model
+        assert await services.app.set_server_language(1, "off") == "none"
         assert await services.app.set_server_language(1, "None") == "none"  # "as written" needs no model
         await services.app.edit(view, language="none")
     with_model = make_config(summaries={"provider": "openai-compatible", "base_url": model.base, "model": "m"})

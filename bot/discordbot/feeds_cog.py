@@ -72,15 +72,6 @@ def describe(view: SubscriptionView) -> str:
     return cut("\n".join(lines), 1024)
 
 
-def _language_choice(value: str) -> str:
-    """What an admin typed for a translation language, as the use case takes it: "none" or "off" = as written,
-    "default" = the level above (the server's, else the operator's); anything else is checked as a tag there."""
-    value = value.strip()
-    if value.lower() in ("none", "off"):
-        return "none"
-    return "" if value.lower() == "default" else value
-
-
 def _language_note(language: str, default: str) -> str:
     if language == "none":
         return "summaries as written"
@@ -224,12 +215,13 @@ class FeedsCog(commands.GroupCog, group_name="feed", group_description="Choose w
         if language is None:
             current = await self.store.guild_language(interaction.guild_id)
         else:
-            current = await self.app.set_server_language(interaction.guild_id, _language_choice(language))
-        fallback = self.bot.services.config.summaries.language
-        if current == "none" or not (current or fallback):
+            current = await self.app.set_server_language(interaction.guild_id, language)
+        translations = self.app.translations
+        resolved = translations.language_for(current) if translations is not None and translations.available else ""
+        if not resolved:
             said = "are posted as written"
         else:
-            said = f"are translated into {current or fallback}" + ("" if current else " (the bot's default)")
+            said = f"are translated into {resolved}" + ("" if current else " (the bot's default)")
         await interaction.response.send_message(
             f"🌐 This server's summaries {said}. A feed's own `/feed edit language:` wins over it; an article "
             "already written in that language is posted as it is.",
@@ -290,7 +282,7 @@ class FeedsCog(commands.GroupCog, group_name="feed", group_description="Choose w
             changes["exclude_words"] = parse_words(exclude)
             notes.append("exclude words updated")
         if language is not None:
-            changes["language"] = choice = _language_choice(language)
+            changes["language"] = choice = self.app.translation_language(language)
             notes.append(_language_note(choice, "the server's language"))
         if not changes:
             raise UserError("Nothing to change: pick at least one option.")
