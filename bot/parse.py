@@ -1,4 +1,4 @@
-"""Feed documents (bytes) to ``ParsedFeed``; HTML pages to the feed links they advertise.
+"""Feed documents (bytes) to ``ParsedFeed``.
 
 RSS 0.9x/1.0/2.0 and Atom 0.3/1.0 go through feedparser, which has two decades of tolerance for broken feeds;
 JSON Feed is plain JSON and is mapped here. Pure functions: no I/O, so a hostile document can only cost CPU, and
@@ -20,8 +20,6 @@ from urllib.parse import urljoin
 import fastfeedparser
 import fastfeedparser.main
 import feedparser
-import lxml.etree
-import lxml.html
 
 from bot.charset import as_utf8, guessed_utf8
 from bot.dates import epoch_time, iso_time
@@ -30,15 +28,6 @@ from bot.language import feed_language, primary
 from bot.models import Entry, ParsedFeed
 from bot.titles import detail_title, title_text
 
-FEED_TYPES = {
-    "application/rss+xml": 0,
-    "application/atom+xml": 0,
-    "application/rdf+xml": 1,
-    "application/feed+json": 2,
-    "application/json": 3,
-    "application/xml": 4,
-    "text/xml": 4,
-}
 _MAX_CONTENT = 200_000  # characters of HTML body kept per entry
 
 
@@ -385,24 +374,3 @@ def _parse_json_feed(body: bytes, url: str, max_items: int) -> ParsedFeed:
         kind=f"json{version.replace('.', '')}",
         language=primary(data["language"]) if isinstance(data.get("language"), str) else "",
     )
-
-
-_REL_SPLIT = re.compile(r"\s+")
-
-
-def find_feed_links(body: bytes, page_url: str) -> list[str]:
-    """Feed URLs a page advertises with <link rel="alternate">, best formats first."""
-    try:
-        doc = lxml.html.document_fromstring(body)
-    except (lxml.etree.ParserError, ValueError):
-        return []
-    found: list[tuple[int, int, str]] = []
-    for order, link in enumerate(doc.iter("link")):
-        rels = {r.lower() for r in _REL_SPLIT.split(link.get("rel", "")) if r}
-        kind = (link.get("type") or "").split(";")[0].strip().lower()
-        if "alternate" not in rels or kind not in FEED_TYPES:
-            continue
-        href = absolute_url(page_url, link.get("href"))
-        if href and all(href != f[2] for f in found):
-            found.append((FEED_TYPES[kind], order, href))
-    return [href for _, _, href in sorted(found)]

@@ -22,9 +22,10 @@ from bot.aiotools import wait_any
 from bot.articles import PAGE_TTL, ArticleBuilder
 from bot.config import Config
 from bot.decide import decide_new, examine
+from bot.discover import find_feed_links
 from bot.fetch import Fetcher, FetchError, FetchResult
 from bot.models import Feed, ParsedFeed
-from bot.parse import NotAFeed, ParseError, find_feed_links, parse_feed_async
+from bot.parse import NotAFeed, ParseError, parse_feed_async
 from bot.store import ArticleWrite, Store
 from bot.workers import WorkerCrashed, Workers
 

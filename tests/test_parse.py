@@ -4,7 +4,8 @@ from pathlib import Path
 import pytest
 
 from bot.decide import candidates
-from bot.parse import NotAFeed, ParseError, find_feed_links, parse_feed
+from bot.discover import find_feed_links
+from bot.parse import NotAFeed, ParseError, parse_feed
 from tests.golden import FEEDS, feed_files, parsed_as_dict
 
 EXPECTED = json.loads((FEEDS / "expected.json").read_text(encoding="utf-8"))
