@@ -152,8 +152,10 @@ class ArticleBuilder:
         page = await self.page(entry.link, known) if wanted and entry.link else None
         use_page = page is not None and len(page.text) >= max(_MIN_PAGE_TEXT, len(item.text) // 2)
         # A feed description that opens with the title (many CMSs write "<b>Title</b><br>Text") does not repeat it
-        # in the post; its furniture is the summarizer's to skip.
-        body = page.text if use_page and page else without_title(item.text, entry.title)
+        # in the post; its furniture is the summarizer's to skip. One that is only links to other stories (Google
+        # News' related headlines) is no text about this one.
+        feed_text = "" if item.links_only else without_title(item.text, entry.title)
+        body = page.text if use_page and page else feed_text
         # Only posts need the real summary; a backlog item (recorded, never posted) keeps a cheap cut of its text
         # for `/news latest` and search. Summarizing a cold feed's 50 back-items would triple a cold round's cost.
         summary = self.summary(body) if item.deliver_to else cut(" ".join(body.split()), self._config.summary_chars)

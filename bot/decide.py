@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from bot.htmltext import html_to_text
+from bot.htmltext import html_to_text, link_list
 from bot.models import Article, Entry, Feed, ParsedFeed, Subscription
 from bot.parse import parse_feed
 from bot.urls import entry_key, former_key, link_key, story_key
@@ -27,13 +27,14 @@ class Candidate:
     text: str  # the entry's HTML as plain text, made where the parsing runs (a worker process)
     former: str | None = None  # the key this entry had before a rule re-spelled it (see bot.urls), if different;
     # the store counts it known only if the article stored under it had this entry's link (Store.known_identities)
+    links_only: bool = False  # its HTML is only links to other stories (`bot.htmltext.link_list`): no summary
 
     def known(self, keys: set[str], stories: set[str]) -> bool:
         """Seen before: by its key, its former key, or its story (a feed that rotates guids)."""
         return self.key in keys or self.former in keys or self.story_key in stories
 
     def to_post(self, deliver_to: tuple[int, ...]) -> NewArticle:
-        return NewArticle(self.entry, self.key, self.story_key, self.text, deliver_to)
+        return NewArticle(self.entry, self.key, self.story_key, self.text, deliver_to, self.links_only)
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +44,7 @@ class NewArticle:
     story_key: str
     text: str  # the feed's own text for the entry, plain
     deliver_to: tuple[int, ...]  # subscription ids that should post it
+    links_only: bool = False  # the feed's text is only links to other stories: the post has no summary
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,7 +91,7 @@ def candidates(parsed: ParsedFeed, feed_id: int) -> list[Candidate]:
             continue
         seen.add(key)
         alias = former if former != key and former_counts[former] == 1 else None
-        out.append(Candidate(entry, key, story_key(entry, feed_id, text), text, alias))
+        out.append(Candidate(entry, key, story_key(entry, feed_id, text), text, alias, link_list(entry.content_html)))
     return out
 
 

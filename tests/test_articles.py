@@ -481,6 +481,25 @@ async def test_a_feed_text_that_opens_with_its_title_does_not_repeat_it(site: Si
     assert post.title.startswith("Council approves") and post.description == text
 
 
+async def test_an_aggregators_list_of_other_headlines_is_not_a_summary(site: Site, services) -> None:
+    """Google News: the link leads to a script page with no article, the description lists other outlets'
+    headlines. The post has its title and link, and no run-on sentence of other stories."""
+    from tests.test_htmltext import _GOOGLE_NEWS
+
+    site.set("/redirect", "<html><body><script>location='https://x.test/'</script></body></html>", "text/html")
+    item = {
+        "title": "Fed holds interest rates steady as inflation cools - Reuters",
+        "link": site.url("/redirect"),
+        "description": _GOOGLE_NEWS.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;"),
+    }
+    site.set("/feed", rss([item]))
+    await follow(services, site.url("/feed"), channel=1)
+    sink = RecordingSink()
+    await poll_and_deliver(services, sink)
+    ((_, post),) = sink.posts
+    assert post.title.startswith("Fed holds") and not post.description, post.description
+
+
 def test_fields_the_caller_has_are_not_read_from_the_page() -> None:
     html = (
         "<html><head><title>Pier rebuilt | The Coast Courier</title><meta property='og:title' content='Pier rebuilt'>"
