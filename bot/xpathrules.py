@@ -230,12 +230,18 @@ class _Parser:
         if tag != "*" and kind != "name":
             raise Unsupported("a step other than a tag or *")
         predicates: list[_Value] = []
-        while self.at("["):
+        first_child = False  # a last ``[1]``: of each element's children that pass, only the first
+        while self.at("[") and not first_child:
             self.take()
             if (token := self.peek()) and token[0] == "num":
-                raise Unsupported("a positional predicate inside a path")
-            predicates.append(self.expr())
+                if self.take()[1] != "1":
+                    raise Unsupported("a position other than the first")
+                first_child = True
+            else:
+                predicates.append(self.expr())
             self.take("]")
+        if self.at("["):
+            raise Unsupported("a predicate after a position")
         tags: tuple[Any, ...] = (etree.Element,) if tag == "*" else (tag,)
         if tag == "*" and predicates and predicates[0].tags:
             tags = predicates.pop(0).tags
@@ -256,8 +262,26 @@ class _Parser:
 
         if len(tests) == 1:
             test = tests[0]
-            return lambda tree: [e for e in candidates(tree) if test(e)]
-        return lambda tree: [e for e in candidates(tree) if all(t(e) for t in tests)]
+            select = lambda tree: [e for e in candidates(tree) if test(e)]  # noqa: E731
+        else:
+            select = lambda tree: [e for e in candidates(tree) if all(t(e) for t in tests)]  # noqa: E731
+        if not first_child:
+            return select
+
+        def firsts(tree: Element) -> list[Element]:
+            """``…[P][1]`` is, per parent, its first child that passes: in document order a parent's first match
+            comes before its others."""
+            parents: set[Element] = set()
+            out = []
+            for e in select(tree):
+                parent = e.getparent()
+                if parent is None or parent not in parents:
+                    out.append(e)
+                    if parent is not None:
+                        parents.add(parent)
+            return out
+
+        return firsts
 
 
 def _searching(names: tuple[str, ...], pattern: str, flags: int) -> _Value:

@@ -38,6 +38,8 @@ CASES = [
     ".//*[self::div][re:test(@class, 'comment') or re:test(@class, 'post$') or contains(@class, 'zz')]",
     ".//*[self::div][re:test(@class, 'comment')][not(re:test(@id, 'x'))]",
     "(.//*[self::div][re:test(@class, 'comment')])[1]",
+    ".//*[self::div or self::section][re:test(@class, 'comment|post|share')][1]",  # per parent, its first match
+    "//*[self::div][re:test(@class, '^(?:a|b|comment-list|post)$')][1]",
     "//*[self::html or self::p][re:test(@lang|@style, 'en|none')]",  # absolute: the root element counts
     "//*[re:test(@aria-hidden, 'true') or @style='display: none']",
     "//*[re:test(@lang, 'en')]",  # every element: the root one too
@@ -57,7 +59,8 @@ def test_compiled_paths_select_what_lxml_selects(path: str) -> None:
 @pytest.mark.parametrize(
     "path",
     [
-        ".//*[self::div][@class='a'][1]",  # position inside a step: the first match among each element's children
+        ".//*[self::div][re:test(@class, 'a')][2]",  # a position other than the first
+        ".//*[self::div][1][re:test(@class, 'a')]",  # a test after a position: it filters the firsts
         ".//cite|.//quote",
         "//*[self::a][rel='me']",  # a child element's text
         ".//*[position() < 3]",
