@@ -260,6 +260,7 @@ class _Parser:
             else:
                 yield from tree.iterdescendants(*tags)
 
+        select: Callable[[Element], list[Element]]
         if len(tests) == 1:
             test = tests[0]
             select = lambda tree: [e for e in candidates(tree) if test(e)]  # noqa: E731
