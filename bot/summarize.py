@@ -223,13 +223,15 @@ _LABEL = re.compile(r"(?:^|\s)[^\W\d][\w'’-]*(?: [\w'’-]+){0,2}:\s")
 
 def _usable(sentence: str, cjk: bool) -> bool:
     """A sentence worth showing: not a fragment, not a run-on caption dump, not site furniture, not a line of
-    labelled values (two labels or more and no final stop)."""
+    labelled values (two labels or more and no final stop), not a line that announces what follows it ("…, she
+    wrote:" before an embedded post or a list the extraction left out: alone, it ends on nothing)."""
     length = len(sentence)
     if length < (8 if cjk else 30) or length > 600:
         return False
     if _FURNITURE.search(sentence):
         return False
-    if sentence.rstrip(_CLOSERS)[-1:] not in _ENDERS and len(_LABEL.findall(sentence)) >= 2:
+    end = sentence.rstrip(_CLOSERS)[-1:]
+    if end in ":：" or (end not in _ENDERS and len(_LABEL.findall(sentence)) >= 2):
         return False
     letters = sum(map(str.isalpha, sentence))
     return letters / length > 0.5

@@ -418,6 +418,17 @@ def test_a_line_of_labelled_values_is_not_a_summary_sentence() -> None:
     assert "Price: the manual costs" in summary  # one label, and a sentence: prose
 
 
+def test_a_line_that_announces_what_follows_is_not_a_summary_sentence() -> None:
+    """The embedded post or list after it is not in the text: alone, the line ends on nothing."""
+    text = (
+        "The ambassador testified before the committee on Friday for more than six hours.\n"
+        "Shortly after, some of her critics took to social media with a claim about her savings:\n"
+        "The claim was false, and the committee's chair said so the same evening.\n"
+    )
+    summary = summarize(text)
+    assert "social media" not in summary and summary.endswith("the same evening.")
+
+
 def test_korean_sentences_keep_the_space_between_them() -> None:
     text = (
         "서울시는 25일 새 방재 계획을 발표했다. 계획에 따르면 해안 지역에 대피소 열 곳이 늘어난다. "
