@@ -17,12 +17,15 @@ trafilatura release writes a rule this subset cannot read, that rule simply runs
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, Literal
 
 from lxml import etree
+
+log = logging.getLogger(__name__)
 
 Element = Any  # lxml's element type (untyped)
 Kind = Literal["bool", "str", "attr"]  # "attr": the value of the first attribute present, or None
@@ -362,7 +365,10 @@ def _function(name: str, args: list[_Value]) -> _Value:
 def compile_rule(xpath: str) -> Callable[[Element], list[Element]]:
     """A Python function giving what ``lxml.etree.XPath(xpath)(tree)`` gives, or `Unsupported`."""
     parser = _Parser(xpath)
-    rule = parser.rule()
+    try:
+        rule = parser.rule()
+    except re.error as exc:  # a pattern Python's re cannot read: lxml's XPath would fail on it the same way
+        raise Unsupported(f"regex: {exc}") from None
     if parser.peek() is not None:
         raise Unsupported(f"more after the path: {parser.peek()!r}")
     return rule
@@ -399,5 +405,8 @@ def install() -> list[str]:
             try:
                 value[index] = FastRule(rule.path)
             except Unsupported:
+                kept.append(rule.path)
+            except Exception:  # a bug here must cost speed, never a page: that rule keeps lxml's XPath
+                log.exception("xpathrules: could not compile %r; lxml's XPath runs it", rule.path)
                 kept.append(rule.path)
     return kept
