@@ -84,7 +84,7 @@ def test_the_costly_rules_of_the_locked_trafilatura_are_compiled() -> None:
         xpaths.PRECISION_DISCARD_XPATH,
         xpaths.AUTHOR_DISCARD_XPATHS[:1],
     ):
-        assert all(isinstance(rule, FastRule) for rule in rules), rules
+        assert all(isinstance(rule, FastRule) for rule in rules), [getattr(r, "path", r) for r in rules]
     assert xpathrules.install() == xpathrules.install()  # a second install changes nothing
 
 
@@ -157,7 +157,7 @@ _element: st.SearchStrategy[str] = st.recursive(
 def test_every_compiled_trafilatura_rule_selects_what_its_xpath_selects(body: list[str]) -> None:
     tree = lxml.html.fromstring(f"<html><body>{''.join(body)}</body></html>")
     for rule in _compiled():
-        assert rule(tree) == etree.XPath(rule.path, namespaces=RE)(tree), rule
+        assert rule(tree) == etree.XPath(rule.path, namespaces=RE)(tree), rule.path
 
 
 async def test_extraction_is_the_same_with_the_compiled_rules() -> None:
