@@ -130,16 +130,18 @@ def _fold(text: str) -> str:
     return "\n".join(out)
 
 
-_LINK_LIST_SHARE = 0.6  # of a fragment's letters inside links: an aggregator's list is ~0.75, a teaser's few links ~0.1
+_LINK_LIST_SHARE = 0.6  # of a fragment's letters and digits in headline links: Google News' lists ~0.75
 _LINK_LIST_MAX = 6000  # characters of HTML: Google News lists up to 5 stories in ~1,500
+_HEADLINE_WORDS = 3  # a link of fewer words is a tag, a mention, an address or "[comments]", not a headline
 
 
 def link_list(fragment: str) -> bool:
-    """Whether an HTML fragment is a list of links rather than text about its item: two links or more that hold
-    most of its letters. Google News gives every story a description made of the other outlets' headlines
-    ("<ol><li><a>Headline</a> <font>Outlet</font></li>…"); Reddit's link posts are "submitted by /u/… [link]
-    [comments]". Summarized, either reads as one run-on sentence of other stories' headlines, so such an item posts
-    with its title alone. A teaser that links a few of its words, or one link wrapping the whole teaser, is text.
+    """Whether an HTML fragment is a list of headlines linking to other stories rather than text about its item:
+    two links of three words or more that hold most of its letters. Google News gives every story a description
+    made of the other outlets' headlines ("<ol><li><a>Headline</a> <font>Outlet</font></li>…"); summarized, it
+    reads as one run-on sentence of other stories' headlines, so such an item posts with its title alone. A teaser
+    that links a few of its words, one link wrapping the whole teaser, or a short post full of hashtags, mentions
+    and addresses (Mastodon's) is text.
     """
     # The cheap tests first, as this runs for every entry of every feed read: nearly every description stops here.
     # An aggregator's list is a few hundred characters a story; a long document with many links is an article.
@@ -153,13 +155,13 @@ def link_list(fragment: str) -> bool:
     if body is None:
         return False
     lxml.etree.strip_elements(body, *_SKIP, lxml.etree.Entity, with_tail=False)
-    links = body.findall(".//a")
-    if len(links) < 2:
+    texts = [lxml.etree.tostring(a, method="text", encoding="unicode", with_tail=False) for a in body.iter("a")]
+    headlines = [text for text in texts if len(text.split()) >= _HEADLINE_WORDS]
+    if len(headlines) < 2:
         return False
-    total = _letters(lxml.etree.tostring(body, method="text", encoding="unicode", with_tail=False))
-    linked = sum(_letters(lxml.etree.tostring(a, method="text", encoding="unicode", with_tail=False)) for a in links)
-    return total > 0 and linked / total >= _LINK_LIST_SHARE
+    total = _alnum(lxml.etree.tostring(body, method="text", encoding="unicode", with_tail=False))
+    return sum(map(_alnum, headlines)) / total >= _LINK_LIST_SHARE
 
 
-def _letters(text: str) -> int:
+def _alnum(text: str) -> int:
     return sum(map(str.isalnum, text))

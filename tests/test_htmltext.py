@@ -42,13 +42,20 @@ _GOOGLE_NEWS = (
     ("fragment", "links_only"),
     [
         (_GOOGLE_NEWS, True),
-        # a Reddit link post
+        ("<ul><li><a href='/1'>First story of the day</a></li><li><a href='/2'>Second story today</a></li></ul>", True),
+        # a Reddit link post: one-word links (its "submitted by … [link] [comments]" is the summarizer's furniture)
         (
             'submitted by <a href="https://reddit.test/u/x"> /u/someone </a> <br/> <span><a href="https://ex.test/">'
             "[link]</a></span> <span><a href='https://reddit.test/c'>[comments]</a></span>",
-            True,
+            False,
         ),
-        ("<ul><li><a href='/1'>First story of the day</a></li><li><a href='/2'>Second story</a></li></ul>", True),
+        # a short Mastodon post: a tag, a mention and an address are links; the post is text
+        (
+            "<p>Released today <a href='https://m.test/tags/rust'>#<span>rust</span></a> <a href='https://m.test/@a'>"
+            "@<span>alice</span></a> <a href='https://blog.test/2026/11/30/release'>blog.test/2026/11/30/release</a>"
+            "</p>",
+            False,
+        ),
         # text that links some of its words, or is one link
         ("The <a href='/p'>mayor</a> said on Tuesday that the <a href='/b'>new bridge</a> opens in 2028.", False),
         ("<a href='/s'>The council voted on Tuesday to build a new bridge over the river by 2028.</a>", False),
