@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from bot.htmltext import html_to_text, link_list
+from bot.htmltext import text_and_links
 from bot.models import Article, Entry, Feed, ParsedFeed, Subscription
 from bot.parse import parse_feed
 from bot.urls import entry_key, former_key, link_key, story_key
@@ -73,25 +73,25 @@ def candidates(parsed: ParsedFeed, feed_id: int) -> list[Candidate]:
     An entry's former key is offered only when no other entry of the document shares it: where the old rule
     merged several items (anchors on one page), the stored article cannot say which of them it was, and trusting
     it would keep all of them unposted forever."""
-    kept: list[tuple[Entry, str]] = []
+    kept: list[tuple[Entry, str, bool]] = []
     for entry in parsed.entries:
         if entry.title or entry.link or entry.content_html.strip():
-            kept.append((entry, html_to_text(entry.content_html)))
+            kept.append((entry, *text_and_links(entry.content_html)))
         # else: nothing to show or to identify, debris of a broken document
-    keys = [entry_key(e, text) for e, text in kept]
+    keys = [entry_key(e, text) for e, text, _ in kept]
     # Only a fragment or a content hash re-spelled a key: every other former key is the key itself (cheap to skip).
-    formers = [former_key(e) if "#" in key or ":h:" in key else key for (e, _), key in zip(kept, keys, strict=True)]
+    formers = [former_key(e) if "#" in key or ":h:" in key else key for (e, *_), key in zip(kept, keys, strict=True)]
     counts, former_counts = Counter(keys), Counter(formers)
     out: list[Candidate] = []
     seen: set[str] = set()
-    for (entry, text), key, former in zip(kept, keys, formers, strict=True):
+    for (entry, text, links_only), key, former in zip(kept, keys, formers, strict=True):
         if counts[key] > 1:
             key = link_key(entry) or key
         if key in seen:
             continue
         seen.add(key)
         alias = former if former != key and former_counts[former] == 1 else None
-        out.append(Candidate(entry, key, story_key(entry, feed_id, text), text, alias, link_list(entry.content_html)))
+        out.append(Candidate(entry, key, story_key(entry, feed_id, text), text, alias, links_only))
     return out
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import re
+from typing import Any
 
 import lxml.etree
 
@@ -87,21 +88,34 @@ def html_to_text(fragment: str, *, max_chars: int = 200_000) -> str:
     block elements and line breaks, to mark where paragraphs end. This runs once per feed entry, so it is most of
     the cost of reading a feed.
     """
+    return _read(fragment, max_chars)[0]
+
+
+def text_and_links(fragment: str) -> tuple[str, bool]:
+    """`html_to_text` and `link_list` of a feed entry's HTML from one parse: the poller needs both for every entry
+    of every feed it reads, and the parse is most of their cost."""
+    return _read(fragment, 200_000)
+
+
+def _read(fragment: str, max_chars: int) -> tuple[str, bool]:
     fragment = demoronize(_CONTROL.sub("", fragment or "")[:max_chars])
     if not fragment.strip():
-        return ""
+        return "", False
     if "<" not in fragment:
-        return _fold(html.unescape(fragment))
+        return _fold(html.unescape(fragment)), False
     try:
         # No closing tag: an unclosed <iframe> or <textarea> holds raw text to the end, which must not include ours.
         doc = lxml.etree.fromstring(f"<div>{fragment}", _PARSER)
     except (lxml.etree.ParserError, ValueError):
-        return _fold(html.unescape(fragment))
+        return _fold(html.unescape(fragment)), False
     body = doc.find("body") if doc is not None else None
     if body is None:
-        return ""
+        return "", False
     lxml.etree.strip_elements(body, *_SKIP, lxml.etree.Entity, with_tail=False)
     lxml.etree.strip_tags(body, *_UNWRAP)
+    # The cheap tests first: nearly every description stops at them. An aggregator's list is a few hundred
+    # characters a story; a long document with many links is an article.
+    links = len(fragment) <= _LINK_LIST_MAX and fragment.count("<a") >= 2 and _headlines_hold_most(body)
     for el in body.iter(*_BLOCK, "br", "li"):
         tag = el.tag
         if tag == "br":
@@ -110,7 +124,7 @@ def html_to_text(fragment: str, *, max_chars: int = 200_000) -> str:
         el.text = _BREAK + ("• " if tag == "li" else "") + (el.text or "")
         el.tail = _BREAK + (el.tail or "")
     text = lxml.etree.tostring(body, method="text", encoding="unicode", with_tail=False)
-    return _fold(text.replace(_BREAK, "\n\n"))
+    return _fold(text.replace(_BREAK, "\n\n")), links
 
 
 def _fold(text: str) -> str:
@@ -143,18 +157,10 @@ def link_list(fragment: str) -> bool:
     that links a few of its words, one link wrapping the whole teaser, or a short post full of hashtags, mentions
     and addresses (Mastodon's) is text.
     """
-    # The cheap tests first, as this runs for every entry of every feed read: nearly every description stops here.
-    # An aggregator's list is a few hundred characters a story; a long document with many links is an article.
-    if not fragment or len(fragment) > _LINK_LIST_MAX or fragment.count("<a") < 2:
-        return False
-    try:
-        doc = lxml.etree.fromstring(f"<div>{fragment}", _PARSER)
-    except (lxml.etree.ParserError, ValueError):
-        return False
-    body = doc.find("body") if doc is not None else None
-    if body is None:
-        return False
-    lxml.etree.strip_elements(body, *_SKIP, lxml.etree.Entity, with_tail=False)
+    return _read(fragment, 200_000)[1]
+
+
+def _headlines_hold_most(body: Any) -> bool:
     texts = [lxml.etree.tostring(a, method="text", encoding="unicode", with_tail=False) for a in body.iter("a")]
     headlines = [text for text in texts if len(text.split()) >= _HEADLINE_WORDS]
     if len(headlines) < 2:
