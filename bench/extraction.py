@@ -16,8 +16,6 @@ scored on the held-out one; it prints each mode's per-fold mean and spread and t
 from __future__ import annotations
 
 import argparse
-import contextlib
-import functools
 import gzip
 import json
 import random
@@ -26,7 +24,7 @@ import statistics
 import sys
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import get_args
 
@@ -35,6 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import lxml.html
 
 from bot.extract import MODE, Mode, extract
+from bot.xpathrules import stock_rules
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 
@@ -69,32 +68,6 @@ def newsbot(mode: Mode) -> Callable[[bytes, str], str]:
     return run
 
 
-@contextlib.contextmanager
-def stock_rules() -> Iterator[None]:
-    """trafilatura's own XPath rules, for as long as this lasts: newsbot swaps in compiled ones (`bot.xpathrules`)
-    when it first extracts, which gives the same output but would make trafilatura's ms/page newsbot's."""
-    from trafilatura import xpaths
-
-    from bot.xpathrules import FastRule
-
-    swapped = [v for v in vars(xpaths).values() if isinstance(v, list) and any(isinstance(r, FastRule) for r in v)]
-    fast = [list(rules) for rules in swapped]
-    for rules in swapped:
-        rules[:] = [_stock(r.path) if isinstance(r, FastRule) else r for r in rules]
-    try:
-        yield
-    finally:
-        for rules, kept in zip(swapped, fast, strict=True):
-            rules[:] = kept
-
-
-@functools.cache
-def _stock(path: str) -> object:
-    from lxml import etree
-
-    return etree.XPath(path, namespaces={"re": "http://exslt.org/regular-expressions"})
-
-
 def trafilatura_own(focus: str) -> Callable[[bytes, str], str]:
     """trafilatura itself, defaults (fallbacks on) except tables, which are off as in newsbot (on the dev pages,
     tables on moved trafilatura's precision mode +0.002 and its balanced mode −0.002, and newsbot's one page), no
@@ -103,7 +76,7 @@ def trafilatura_own(focus: str) -> Callable[[bytes, str], str]:
     def run(html: bytes, url: str) -> str:
         import trafilatura
 
-        with stock_rules():
+        with stock_rules():  # its own XPath rules, not newsbot's compiled ones (same output, newsbot's speed)
             text = trafilatura.extract(
                 html,
                 url=url or None,

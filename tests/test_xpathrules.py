@@ -12,7 +12,8 @@ from trafilatura import xpaths
 
 from bot import xpathrules
 from bot.extract import _loader, extract
-from bot.xpathrules import FastRule, Unsupported, compile_rule
+from bot.xpathcompile import Unsupported, compile_rule
+from bot.xpathrules import FastRule, stock_rules
 
 RE = {"re": "http://exslt.org/regular-expressions"}
 
@@ -164,15 +165,10 @@ async def test_extraction_is_the_same_with_the_compiled_rules() -> None:
     from tests.test_articles import demo_page
 
     _loader()
-    lists = [v for v in vars(xpaths).values() if isinstance(v, list) and any(isinstance(r, FastRule) for r in v)]
-    saved = [list(v) for v in lists]
     pages = [await demo_page(slug) for slug in ("ferry-electric", "sturmsaison")]
     fast = [extract(html, url) for html, url in pages]
-    try:
-        for rules in lists:
-            rules[:] = [etree.XPath(r.path, namespaces=RE) if isinstance(r, FastRule) else r for r in rules]
+    with stock_rules():
+        assert not any(isinstance(r, FastRule) for v in vars(xpaths).values() if isinstance(v, list) for r in v)
         slow = [extract(html, url) for html, url in pages]
-    finally:
-        for rules, kept in zip(lists, saved, strict=True):
-            rules[:] = kept
+    assert isinstance(xpaths.OVERALL_DISCARD_XPATH[0], FastRule)  # back after it
     assert fast == slow and all(fast)
