@@ -22,6 +22,7 @@ PAGE = """<html lang="en"><body>
 <section class="share-bar" id="reply-3">s</section><span class="" id="hidden">h</span>
 <!-- a comment --><p style="display: none" aria-hidden="true">p</p><list class="Teaser">l</list>
 <div class="b"><div class="comment-list">nested</div></div><div id="c-1" class="post">first</div>
+<a href="/me"><rel>me</rel></a><a><rel>m<!-- c --><b>e</b></rel></a><a><rel>me </rel><rel>me</rel></a><a>me</a>
 </body></html>"""
 
 CASES = [
@@ -45,6 +46,12 @@ CASES = [
     "//*[re:test(@aria-hidden, 'true') or @style='display: none']",
     "//*[re:test(@lang, 'en')]",  # every element: the root one too
     ".//*[self::div][re:test(@class, '(a)\\1') or re:test(@class, 'b')]",  # a backreference is not joined
+    "//*[self::a or self::div][rel='me' or @id='x']",  # a child's text: its descendants' too, comments not
+    ".//h1|.//p|.//h1",  # a union: document order, each element once
+    "//span|//html",  # the root element too
+    ".//div[re:test(@class, 'comment')]|.//*[self::section or self::div][@id]",
+    ".//*[re:test(@class, 'post')]|.//span",  # one branch takes every element
+    "//*[self::a][rel='me' or re:test(@class, 'x')]|//rel",  # AUTHOR_XPATHS[0]'s shape
 ]
 
 
@@ -62,8 +69,8 @@ def test_compiled_paths_select_what_lxml_selects(path: str) -> None:
     [
         ".//*[self::div][re:test(@class, 'a')][2]",  # a position other than the first
         ".//*[self::div][1][re:test(@class, 'a')]",  # a test after a position: it filters the firsts
-        ".//cite|.//quote",
-        "//*[self::a][rel='me']",  # a child element's text
+        ".//a|//b",  # a union of paths from different places
+        ".//a[1]|.//b",  # a union with a position
         ".//*[position() < 3]",
         ".//*[@class='a']",  # every element, plain attribute tests: libxml2 is as fast
         "./div",
@@ -84,6 +91,7 @@ def test_the_costly_rules_of_the_locked_trafilatura_are_compiled() -> None:
         xpaths.RAW_TREE_PRUNE_XPATH,
         xpaths.PRECISION_DISCARD_XPATH,
         xpaths.AUTHOR_DISCARD_XPATHS[:1],
+        xpaths.AUTHOR_XPATHS[:1],
     ):
         assert all(isinstance(rule, FastRule) for rule in rules), [getattr(r, "path", r) for r in rules]
     assert xpathrules.install() == xpathrules.install()  # a second install changes nothing
@@ -138,11 +146,12 @@ _WORDS = [
     "",
 ]
 _TAGS = ["div", "section", "span", "p", "list", "item", "article", "main", "aside", "a", "h1", "h2", "details", "ul"]
+_TAGS += ["address", "strong", "rel"]  # AUTHOR_XPATHS[0] reads a child <rel>'s text ("rel='me'")
 _ATTRS = ["id", "class", "style", "role", "aria-hidden", "itemprop", "data-component", "rel"]
 
 _attr_value = st.lists(st.sampled_from(_WORDS), min_size=1, max_size=3).map(" ".join)
 _element: st.SearchStrategy[str] = st.recursive(
-    st.just("text"),
+    st.sampled_from(["text", "me", "m"]),
     lambda children: st.builds(
         lambda tag, attrs, kids: f"<{tag}{''.join(f' {k}={v!r}' for k, v in attrs)}>{''.join(kids)}</{tag}>",
         st.sampled_from(_TAGS),
