@@ -27,7 +27,8 @@ def format_post(post: Post, channel: str | None = None) -> str:
     lines.append(f"│ ■ {_plain(post.title)}")
     if post.url:
         lines.append(f"│   {post.url}")
-    for para in _plain(post.description).split("\n"):
+    description = _plain(post.description).strip()
+    for para in description.split("\n") if description else ():  # Discord leaves an empty one out as well
         for line in textwrap.wrap(para, width - 2) or [""]:
             lines.append(f"│ {line}")
     if post.image:
