@@ -20,6 +20,7 @@ from urllib.parse import urljoin
 
 from bot.cleantext import clean_text
 from bot.dates import iso_time
+from bot.images import is_picture
 from bot.language import primary
 
 _MIN_TEXT = 50  # characters: less is a menu or an error page, not an article
@@ -88,12 +89,26 @@ def _meta(tags: dict[str, str], *names: str) -> str | None:
 _SKIP_IMAGE = re.compile(r"logo|icon|avatar|sprite|pixel|spacer|badge|emoji|tracking|1x1|blank\.", re.IGNORECASE)
 
 
+_IMAGE_META = ("og:image", "og:image:url", "twitter:image", "twitter:image:src")
+
+
+def _page_image(tags: dict[str, str], doc: Any, url: str) -> str | None:
+    """The page's own choice of picture (``og:image``, then Twitter's), unless it is the site's default card or
+    icon (`bot.images`). A page that names only such a card has no picture of its own: its first ``<img>`` is
+    then a theme's header or a "Breaking" banner (both seen on the dev pages), so no image. A page that names
+    none gets its article's first picture."""
+    named = [urljoin(url, found.strip()) for name in _IMAGE_META if (found := _meta(tags, name))]
+    if not named:
+        return _content_image(doc, url)
+    return next((str(image) for image in named if is_picture(image)), None)
+
+
 def _content_image(doc: Any, url: str) -> str | None:
     """The first image inside the article body that is not a logo, icon or tracking pixel."""
     scopes = doc.xpath("//article") or doc.xpath("//main") or [doc]
     for img in scopes[0].iter("img"):
         src = img.get("src") or img.get("data-src") or ""
-        if not src or src.startswith("data:") or _SKIP_IMAGE.search(src):
+        if not is_picture(src) or _SKIP_IMAGE.search(src):
             continue
         width = img.get("width", "")
         if width.isdigit() and int(width) < 100:
@@ -161,8 +176,7 @@ def extract(
         or iso_time(_json_ld_published(doc))
         or iso_time(next(iter(doc.xpath("//time/@datetime")), None))
     )
-    image = _meta(tags, "og:image", "og:image:url", "twitter:image", "twitter:image:src")
-    image = urljoin(url, image) if image else _content_image(doc, url)
+    image = _page_image(tags, doc, url)
     og_title = _meta(tags, "og:title")
     # The page's declared language (`bot.language`): <html lang>, then Content-Language, then the social locale.
     lang = (

@@ -11,8 +11,10 @@ import asyncio
 import calendar
 import contextlib
 import html.entities
+import itertools
 import json
 import re
+from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 from urllib.parse import urljoin
@@ -24,6 +26,7 @@ import feedparser
 from bot.charset import as_utf8, guessed_utf8
 from bot.dates import epoch_time, iso_time
 from bot.htmltext import html_to_text
+from bot.images import is_picture
 from bot.language import feed_language, primary
 from bot.models import Entry, ParsedFeed
 from bot.titles import detail_title, title_text
@@ -258,37 +261,49 @@ def absolute_url(base: str, link: Any) -> str | None:
 
 
 def _xml_image(entry: Any, base: str) -> str | None:
+    """The first picture the entry names as such (`bot.images`: not a site icon or a placeholder)."""
+    return next((url for url in _named_images(entry, base) if is_picture(url)), None)
+
+
+def _named_images(entry: Any, base: str) -> Iterator[str | None]:
     for media in entry.get("media_content") or ():
         medium = (media.get("medium") or media.get("type") or "image").lower()
         if medium.startswith("image") and media.get("url"):
-            return absolute_url(base, media["url"])
+            yield absolute_url(base, media["url"])
     for thumb in entry.get("media_thumbnail") or ():
         if thumb.get("url"):
-            return absolute_url(base, thumb["url"])
+            yield absolute_url(base, thumb["url"])
     for link in entry.get("enclosures") or entry.get("links") or ():
         # feedparser names an enclosure's address "href", fastfeedparser "url" (RSS's own attribute name)
         where = link.get("href") or link.get("url")
         if (link.get("type") or "").startswith("image/") and where:
-            return absolute_url(base, where)
+            yield absolute_url(base, where)
     image = entry.get("image")
     if isinstance(image, dict) and (image.get("href") or image.get("url")):
-        return absolute_url(base, image.get("href") or image.get("url"))
-    return None
+        yield absolute_url(base, image.get("href") or image.get("url"))
 
 
-_IMG_SRC = re.compile(r"""<img\b[^>]{0,2000}?\bsrc\s*=\s*["']([^"'<>\s]{1,2000})["']""", re.IGNORECASE)
+_IMG_TAG = re.compile(r"<img\b[^>]{0,2000}>", re.IGNORECASE)
+_SRC = re.compile(r"""\bsrc\s*=\s*["']([^"'<>\s]{1,2000})["']""", re.IGNORECASE)
+_ONE_PIXEL = re.compile(r"""\b(?:width|height)\s*=\s*["']?[01](?:px)?(?:["'\s/>]|$)""", re.IGNORECASE)
 
 
 def _content_image(html: str, base: str) -> str | None:
-    """The first image inside the item's own text: the item's picture when the feed names none (before the
-    article page's og:image, which is often the site's logo)."""
+    """The first picture inside the item's own text: the item's picture when the feed names none (before the
+    article page's og:image, which is often the site's logo). Not a 1-pixel tracker or a share button
+    (FeedBurner ends every item with both), an emoji or an icon (`bot.images`)."""
     start = html.find("<img")
     if start < 0:
         start = html.find("<IMG")  # (a case-insensitive search of every body would cost 8 µs per entry)
         if start < 0:
             return None
-    match = _IMG_SRC.search(html, start, start + 8000)
-    return absolute_url(base, match.group(1)) if match else None
+    for tag in itertools.islice(_IMG_TAG.finditer(html, start, start + 20_000), 10):
+        src = _SRC.search(tag.group(0))
+        if src is None or _ONE_PIXEL.search(tag.group(0)):
+            continue
+        if is_picture(url := absolute_url(base, src.group(1))):
+            return url
+    return None
 
 
 def _link_from_id(link: str | None, guid: Any, kind: str) -> str | None:
@@ -353,7 +368,8 @@ def _parse_json_feed(body: bytes, url: str, max_items: int) -> ParsedFeed:
             content = ""
         if item.get("content_text") and not item.get("content_html"):
             content = content.replace("&", "&amp;").replace("<", "&lt;")
-        image = item.get("image") or item.get("banner_image")
+        named = (absolute_url(link or base, v) for v in (item.get("image"), item.get("banner_image")))
+        image = next((u for u in named if is_picture(u)), None) or _content_image(content, link or base)
         entries.append(
             Entry(
                 guid=str(item["id"])[:2000] if item.get("id") not in (None, "") else None,
@@ -362,7 +378,7 @@ def _parse_json_feed(body: bytes, url: str, max_items: int) -> ParsedFeed:
                 content_html=content[:_MAX_CONTENT],
                 author=_json_author(item, data),
                 published=iso_time(item.get("date_published")) or iso_time(item.get("date_modified")),
-                image=absolute_url(link or base, image) if isinstance(image, str) else None,
+                image=image,
             )
         )
     version = str(data["version"]).rsplit("/", 1)[-1]
