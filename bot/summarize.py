@@ -197,10 +197,17 @@ def _is_boundary(para: str, start: int, end_char: int, after: int) -> bool:
     if not nxt or not (nxt.isupper() or nxt.isdigit() or nxt in "\"'“‘«„(¿¡" or _CJK.match(nxt)):
         return False
     if ch == ".":
-        word = para[start:end_char].rsplit(None, 1)[-1].lower().strip("(\"'“") if para[start:end_char].strip() else ""
+        written = para[start:end_char].rsplit(None, 1)[-1].strip("(\"'“") if para[start:end_char].strip() else ""
+        word = written.lower()
         if word in _ABBREVIATIONS or (len(word) == 1 and word.isalpha()):
             return False
         if re.fullmatch(r"(?:[a-z]\.)+[a-z]", word):
+            return False
+        # A name in capitals that has a stop in it: "the VW ID. SPACE VIZZION is…". A sentence that ends on a word
+        # in capitals is followed by one in capitals far less often, and two sentences read as one lose less than
+        # one cut in half (a summary that ends "…while the ID.").
+        following = para[after:].split(None, 1)[0] if para[after:].strip() else ""
+        if len(written) >= 2 and written.isupper() and len(following) >= 2 and following.isupper():
             return False
     return True
 

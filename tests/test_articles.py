@@ -339,6 +339,26 @@ def test_quotes_are_never_split_and_budget_is_respected() -> None:
     assert len(summarize(TEXT, max_chars=120)) <= 120
 
 
+@pytest.mark.parametrize(
+    ("text", "sentences"),
+    [
+        (
+            "Dr. Ruiz met Mr. Li at 9 a.m. on Monday. They spoke.",
+            ["Dr. Ruiz met Mr. Li at 9 a.m. on Monday.", "They spoke."],
+        ),
+        ("The U.S. Senate voted. It passed.", ["The U.S. Senate voted.", "It passed."]),
+        (
+            "The VW ID. SPACE VIZZION is a wagon. It is electric.",
+            ["The VW ID. SPACE VIZZION is a wagon.", "It is electric."],  # a name in capitals with a stop in it
+        ),
+        ("It was run by the FBI. The agency declined.", ["It was run by the FBI.", "The agency declined."]),
+        ("Prices rose 3.5 per cent. Shares fell.", ["Prices rose 3.5 per cent.", "Shares fell."]),
+    ],
+)
+def test_sentence_boundaries(text: str, sentences: list[str]) -> None:
+    assert [s.text for s in split_sentences(text)] == sentences
+
+
 def test_near_duplicate_sentences_are_not_repeated() -> None:
     text = (
         "Storm Ida closed the port on Monday morning. Storm Ida closed the port on Monday morning, officials said. "
