@@ -184,6 +184,9 @@ def _split_paragraph(para: str) -> Iterator[str]:
         yield tail
 
 
+_NEXT_WORD = re.compile(r"\s*(\S*)")  # read in place: a slice of the rest of a long paragraph per stop adds up
+
+
 def _is_boundary(para: str, start: int, end_char: int, after: int) -> bool:
     ch = para[end_char]
     if ch in "。！？":
@@ -193,7 +196,8 @@ def _is_boundary(para: str, start: int, end_char: int, after: int) -> bool:
         return True
     if not para[after].isspace():
         return False
-    nxt = para[after:].lstrip()[:1]
+    following = match.group(1) if (match := _NEXT_WORD.match(para, after)) else ""
+    nxt = following[:1]
     if not nxt or not (nxt.isupper() or nxt.isdigit() or nxt in "\"'“‘«„(¿¡" or _CJK.match(nxt)):
         return False
     if ch == ".":
@@ -206,7 +210,6 @@ def _is_boundary(para: str, start: int, end_char: int, after: int) -> bool:
         # A name in capitals that has a stop in it: "the VW ID. SPACE VIZZION is…". A sentence that ends on a word
         # in capitals is followed by one in capitals far less often, and two sentences read as one lose less than
         # one cut in half (a summary that ends "…while the ID.").
-        following = para[after:].split(None, 1)[0] if para[after:].strip() else ""
         if len(written) >= 2 and written.isupper() and len(following) >= 2 and following.isupper():
             return False
     return True

@@ -95,7 +95,7 @@ class _Parser(ExprParser):
         self, tags: tuple[Any, ...], test: str, *, absolute: bool, first_child: bool, only: bool
     ) -> Callable[[Element], list[Element]]:
         """The rule as one Python function: a loop over lxml's C iterator with every test inlined in one ``if``,
-        a third of the time of calling a closure per test and element. The source is built from this module's
+        half the time of calling a closure per test and element. The source is built from this module's
         own fragments and constant names only: the rule's literals are read from constants, never written in."""
         picked = self.constant(tags)
         # An attribute the test reads more than once is read once per element, first thing: a read costs more
