@@ -239,9 +239,13 @@ class ExprParser:
         raise Unsupported(f"function {name}() with {len(args)} arguments")
 
     def searching(self, names: tuple[str, ...], pattern: str, flags: int) -> Value:
-        search = self.constant(re.compile(pattern, flags).search)
-        value = self.attribute(names)
-        return Value("bool", f"{search}({_as_str(value)}) is not None", search=Search(names, pattern, flags))
+        compiled = re.compile(pattern, flags)
+        search, value, found = self.constant(compiled.search), self.attribute(names), Search(names, pattern, flags)
+        if compiled.search("") is None:
+            # A missing attribute reads as "", which this pattern cannot match: no call then. Most elements lack
+            # most of the attributes a rule tests, and a rule of every element makes thousands of calls a page.
+            return Value("bool", f"((_s := {value.code}) is not None and {search}(_s) is not None)", search=found)
+        return Value("bool", f"{search}({_as_str(value)}) is not None", search=found)
 
     def attribute(self, names: tuple[str, ...]) -> Value:
         """``@a`` or ``@a|@b…``: the value of the first of them present (see `_first_of`)."""
