@@ -8,13 +8,18 @@ site's default card or the blog's icon as its ``og:image`` (SFGate's ``opengraph
 Decided: the test reads the URL only, never the image (no fetch per post), and only signs that are not words a news
 photo is named with: the URL's path and its file name's own words (``default``, ``placeholder``…), not "pixel" in
 a file name (a phone's photo) or "logo" (a story about a logo). A site whose default card has a plain name is not
-caught; telling it from a photo would need the same image seen on many of its articles, which this does not keep.
+caught from its URL alone; within one feed document, an image that three items or more carry is the feed's own
+(`without_feed_images`). Across documents nothing is kept: an article page's default card with a plain name stays.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import re
+from collections import Counter
 from urllib.parse import urlsplit
+
+from bot.models import ParsedFeed
 
 # Paths that only ever hold tracking pixels, share buttons, emoji, avatars and site icons.
 _MACHINE_PATH = re.compile(
@@ -47,3 +52,18 @@ def is_picture(url: str | None) -> bool:
     name = parts.path.rsplit("/", 1)[-1]
     stem = name.rsplit(".", 1)[0] if "." in name else name
     return not (_MACHINE_WORD.search(stem) or stem.lower() in _PIXEL_NAME)
+
+
+SHARED = 3  # items of one feed document carrying one image make it the feed's own (see `without_feed_images`)
+
+
+def without_feed_images(feed: ParsedFeed) -> ParsedFeed:
+    """`feed` without the images that belong to the feed rather than to an item: one image on three different items
+    or more is its logo, a podcast's cover or a placeholder, whatever its name. Those items then get the article
+    page's own picture, or none (`bot.articles`). Three, not two: two stories may share a file photo."""
+    counts = Counter(image for image, _ in {(e.image, e.link) for e in feed.entries if e.image})
+    shared = {image for image, count in counts.items() if count >= SHARED}
+    if not shared:
+        return feed
+    entries = tuple(dataclasses.replace(e, image=None) if e.image in shared else e for e in feed.entries)
+    return dataclasses.replace(feed, entries=entries)

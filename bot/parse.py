@@ -26,7 +26,7 @@ import feedparser
 from bot.charset import as_utf8, guessed_utf8
 from bot.dates import epoch_time, iso_time
 from bot.htmltext import html_to_text
-from bot.images import is_picture
+from bot.images import is_picture, without_feed_images
 from bot.language import feed_language, primary
 from bot.models import Entry, ParsedFeed
 from bot.titles import detail_title, title_text
@@ -63,8 +63,8 @@ def parse_feed(body: bytes, url: str, content_type: str = "", *, max_items: int 
     if not body.strip():
         raise ParseError("the response is empty")
     if _is_json(body, content_type):
-        return _parse_json_feed(body, url, max_items)
-    return _parse_xml_feed(body, url, content_type, max_items)
+        return without_feed_images(_parse_json_feed(body, url, max_items))
+    return without_feed_images(_parse_xml_feed(body, url, content_type, max_items))
 
 
 def _looks_like_html(body: bytes) -> bool:

@@ -124,3 +124,25 @@ def test_a_json_feed_items_image_is_its_first_picture(fields: dict[str, str], im
     item = {"id": "1", "url": "https://a.test/1", "title": "Story", **fields}
     feed = {"version": "https://jsonfeed.org/version/1.1", "title": "T", "items": [item]}
     assert parse_feed(json.dumps(feed).encode(), "https://a.test/feed.json").entries[0].image == image
+
+
+def _items(images: list[str]) -> bytes:
+    items = "".join(
+        f'<item><title>Story {i}</title><link>https://a.test/{i}</link><media:content url="{image}" medium="image"/>'
+        "</item>"
+        for i, image in enumerate(images)
+    )
+    return _rss("").replace(b"<item><title>Story</title><link>https://a.test/1</link></item>", items.encode())
+
+
+@pytest.mark.parametrize(
+    ("images", "kept"),
+    [
+        (["https://a.test/c/1.jpg", "https://a.test/c/2.jpg", "https://a.test/c/3.jpg"], [True, True, True]),
+        (["https://a.test/brand.png"] * 2 + ["https://a.test/c/3.jpg"], [True, True, True]),  # two may share a photo
+        (["https://a.test/brand.png"] * 3 + ["https://a.test/c/4.jpg"], [False, False, False, True]),  # the feed's
+    ],
+)
+def test_an_image_three_items_carry_is_the_feeds_not_theirs(images: list[str], kept: list[bool]) -> None:
+    entries = parse_feed(_items(images), "https://a.test/feed").entries
+    assert [e.image for e in entries] == [image if keep else None for image, keep in zip(images, kept, strict=True)]
