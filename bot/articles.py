@@ -20,6 +20,7 @@ from bot.config import ArticlesSection
 from bot.decide import NewArticle
 from bot.extract import Extracted, Field, Mode, extract
 from bot.fetch import PAGE_ACCEPT, Fetcher, FetchError
+from bot.images import SHARED
 from bot.llm import LLMSummarizer
 from bot.models import Article
 from bot.render import cut
@@ -175,11 +176,24 @@ class ArticleBuilder:
             summary=summary,
             author=entry.author or (page.author if page else None),
             published=entry.published or (page.published if page else None),
-            image=entry.image or (page.image if page else None),
+            image=entry.image or await self._page_picture(page, entry.link),
             source=source or (page.site_name if page and page.site_name else ""),
             body=body,
             language=(page.language if page and page.language else "") or language,
         )
+
+    async def _page_picture(self, page: Extracted | None, link: str | None) -> str | None:
+        """The page's picture, unless two other pages stored in the last day carry it too: then it is the site's
+        default card, whatever its file name (`bot.images` catches the ones named so). The first two posts of such
+        a site still show it; a restart or another process loses nothing of this (the pages table is shared)."""
+        if page is None or not page.image or self._store is None or not link:
+            return page.image if page else None
+        try:
+            others = await self._store.pages_with_image(page.image, normalize_url(link), SHARED - 1)
+        except Exception:  # the database is down: the picture is more likely right than not
+            log.warning("could not tell whether %s is a site's default image", page.image, exc_info=True)
+            return page.image
+        return None if others >= SHARED - 1 else page.image
 
     async def abstract(self, key: str, title: str, text: str, extractive: str) -> str:
         """The model's grounded summary of `text` when a model is configured and answers in time, else

@@ -8,8 +8,10 @@ site's default card or the blog's icon as its ``og:image`` (SFGate's ``opengraph
 Decided: the test reads the URL only, never the image (no fetch per post), and only signs that are not words a news
 photo is named with: the URL's path and its file name's own words (``default``, ``placeholder``…), not "pixel" in
 a file name (a phone's photo) or "logo" (a story about a logo). A site whose default card has a plain name is not
-caught from its URL alone; within one feed document, an image that three items or more carry is the feed's own
-(`without_feed_images`). Across documents nothing is kept: an article page's default card with a plain name stays.
+caught from its URL alone; it is caught by use instead. An image that three items or more of one feed document carry
+is the feed's own (`without_feed_images`); an article page's picture that two other pages stored in the last day
+carry is the site's (`bot.articles.ArticleBuilder`, over the shared pages table). The first two posts of such a
+site still show it.
 """
 
 from __future__ import annotations
@@ -54,7 +56,7 @@ def is_picture(url: str | None) -> bool:
     return not (_MACHINE_WORD.search(stem) or stem.lower() in _PIXEL_NAME)
 
 
-SHARED = 3  # items of one feed document carrying one image make it the feed's own (see `without_feed_images`)
+SHARED = 3  # items of one feed, or article pages, carrying one image make it the feed's or site's, not a story's
 
 
 def without_feed_images(feed: ParsedFeed) -> ParsedFeed:

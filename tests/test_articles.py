@@ -627,3 +627,33 @@ async def test_an_item_without_title_or_link_is_titled_with_its_own_first_senten
         1, "Harbor Desk", NewArticle(Entry(None, None, "", "", None, None, None), "k2", "s2", "", (1,))
     )
     assert empty.title == "Harbor Desk"  # nothing to say: the feed's name, never "Untitled"
+
+
+async def test_a_sites_default_card_is_dropped_once_three_of_its_pages_carry_it(
+    site: Site, services, clock: FakeClock
+) -> None:
+    """A card with a plain name ("share.png") that the URL test cannot catch: the third page carrying it shows that
+    it is the site's, not the story's. A page with its own photo keeps it."""
+    body = "<p>" + "The harbour council voted on Tuesday to rebuild the old ferry pier after the storms. " * 6 + "</p>"
+    for n, image in ((1, "/img/share.png"), (2, "/img/share.png"), (3, "/img/share.png"), (4, "/photos/4.jpg")):
+        site.set(
+            f"/story/{n}",
+            f'<html><head><title>Story {n}</title><meta property="og:image" content="{image}"></head>'
+            f"<body><article><h1>Story {n}</h1>{body}</article></body></html>",
+            "text/html",
+        )
+    feed: list[dict[str, str]] = []
+    site.set("/feed", rss(feed))
+    await follow(services, site.url("/feed"), channel=1)
+    sink = RecordingSink()
+    for n in (1, 2, 3, 4):  # one new story a round, so each page is stored before the next one is judged
+        feed.insert(0, {"title": f"Story {n}", "link": site.url(f"/story/{n}"), "guid": f"s{n}"})
+        site.set("/feed", rss(feed))
+        clock.advance(3600)
+        await poll_and_deliver(services, sink)
+    assert [(post.title, post.image) for _, post in sink.posts] == [
+        ("Story 1", site.url("/img/share.png")),
+        ("Story 2", site.url("/img/share.png")),  # two pages may share a picture
+        ("Story 3", None),
+        ("Story 4", site.url("/photos/4.jpg")),
+    ]

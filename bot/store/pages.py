@@ -59,5 +59,13 @@ class PageStore(StoreBase):
             ),
         )
 
+    async def pages_with_image(self, image: str, besides: str, at_most: int) -> int:
+        """How many stored pages other than `besides` carry `image`, counted up to `at_most` (an index lookup)."""
+        row = await self._db.fetchrow(
+            "SELECT COUNT(*) AS n FROM (SELECT 1 FROM pages WHERE image = ? AND url <> ? LIMIT ?) AS others",
+            (image, besides, at_most),
+        )
+        return int(row["n"]) if row is not None else 0
+
     async def prune_pages(self, before: float) -> int:
         return await self._db.execute("DELETE FROM pages WHERE fetched < ?", (before,))

@@ -154,6 +154,10 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE articles ADD COLUMN language TEXT NOT NULL DEFAULT '';
     CREATE TABLE guild_settings (guild_id BIGINT PRIMARY KEY, language TEXT NOT NULL DEFAULT '');
     """,
+    # 9: pages by their image (see the SQLite migration)
+    """
+    CREATE INDEX pages_image ON pages(image) WHERE image IS NOT NULL;
+    """,
 )
 
 _ARRAY_TYPES = {"feed_id": "bigint", "published": "float8", "first_seen": "float8"}  # the rest: text

@@ -162,6 +162,11 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE articles ADD COLUMN language TEXT NOT NULL DEFAULT '';
     CREATE TABLE guild_settings (guild_id INTEGER PRIMARY KEY, language TEXT NOT NULL DEFAULT '');
     """,
+    # 9: pages by their image, to tell a site's default card from a story's picture: an image that two other
+    # pages carry is the site's, not the story's (`ArticleBuilder`, `bot.images.SHARED`)
+    """
+    CREATE INDEX pages_image ON pages(image) WHERE image IS NOT NULL;
+    """,
 )
 
 
