@@ -20,7 +20,7 @@ from urllib.parse import urljoin
 
 from bot.cleantext import clean_text
 from bot.dates import iso_time
-from bot.images import is_picture
+from bot.images import is_body_picture, is_picture
 from bot.language import primary
 
 _MIN_TEXT = 50  # characters: less is a menu or an error page, not an article
@@ -86,9 +86,6 @@ def _meta(tags: dict[str, str], *names: str) -> str | None:
     return None
 
 
-_SKIP_IMAGE = re.compile(r"logo|icon|avatar|sprite|pixel|spacer|badge|emoji|tracking|1x1|blank\.", re.IGNORECASE)
-
-
 _IMAGE_META = ("og:image", "og:image:url", "twitter:image", "twitter:image:src")
 
 
@@ -108,7 +105,7 @@ def _content_image(doc: Any, url: str) -> str | None:
     scopes = doc.xpath("//article") or doc.xpath("//main") or [doc]
     for img in scopes[0].iter("img"):
         src = img.get("src") or img.get("data-src") or ""
-        if not is_picture(src) or _SKIP_IMAGE.search(src):
+        if not is_body_picture(src):
             continue
         width = img.get("width", "")
         if width.isdigit() and int(width) < 100:

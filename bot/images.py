@@ -56,6 +56,16 @@ def is_picture(url: str | None) -> bool:
     return not (_MACHINE_WORD.search(stem) or stem.lower() in _PIXEL_NAME)
 
 
+# In a page's body, where a site's chrome sits among the story's pictures, any of these words anywhere in the URL is
+# enough: the first <img> of a page without a named picture is a logo or an icon far more often than a photo of one.
+_DECORATION = re.compile(r"logo|icon|avatar|sprite|pixel|spacer|badge|emoji|tracking|1x1|blank\.", re.IGNORECASE)
+
+
+def is_body_picture(url: str | None) -> bool:
+    """`is_picture`, stricter: for the first ``<img>`` of an article body, which the page did not name as its own."""
+    return is_picture(url) and not _DECORATION.search(url or "")
+
+
 SHARED = 3  # items of one feed, or article pages, carrying one image make it the feed's or site's, not a story's
 
 

@@ -8,7 +8,7 @@ import json
 import pytest
 
 from bot.extract import extract
-from bot.images import is_picture
+from bot.images import is_body_picture, is_picture
 from bot.parse import parse_feed
 
 
@@ -47,6 +47,19 @@ from bot.parse import parse_feed
 )
 def test_is_picture(url: str | None, picture: bool) -> None:
     assert is_picture(url) is picture
+
+
+@pytest.mark.parametrize(
+    ("url", "picture"),
+    [
+        ("https://cdn.news.test/2026/11/ferry-pier.jpg", True),
+        ("https://news.test/img/logo.png", False),  # in a body, the site's chrome is likelier than a story on a logo
+        ("https://news.test/icons/share.svg", False),
+        ("https://news.test/img/opengraph_default.png", False),  # and whatever `is_picture` refuses
+    ],
+)
+def test_is_body_picture(url: str, picture: bool) -> None:
+    assert is_body_picture(url) is picture
 
 
 def _rss(item: str) -> bytes:
